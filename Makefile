@@ -1,0 +1,48 @@
+# Crucible: the two commands are `make run` (a dev chain) and `make test` (every test).
+# Both install what is missing first (scripts/setup.sh) and share one cargo target directory
+# outside the checkout, so checkouts on one machine share builds.
+
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/crucible/target
+
+# `make run`, `make test` and the e2e tests use one profile and one feature set, so the
+# dependency tree is compiled once.
+CARGO_FLAGS := --release --locked
+NODE := $(CARGO_TARGET_DIR)/release/crucible-node
+TEST_THREADS ?= 4
+
+.PHONY: setup build run run-local test test-pallets fmt lint chain-specs zombienet
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	cargo build $(CARGO_FLAGS) --workspace --bins
+
+## A single-validator development chain (Alice), fresh state, RPC on 127.0.0.1:9944.
+run: build
+	$(NODE) --dev
+
+## Everything: formatting, unit and benchmark tests, end-to-end tests on the real node.
+test: build
+	cargo fmt --all --check
+	cargo test $(CARGO_FLAGS) --workspace -- --test-threads $(TEST_THREADS)
+
+## Pallet unit tests only, without building the wasm runtime.
+test-pallets: setup
+	SKIP_WASM_BUILD=1 cargo test --release -p pallet-crucible-origins -p pallet-crucible-validator-set -p crucible-primitives
+
+fmt:
+	cargo fmt --all
+
+## Clippy over the workspace (a check build of every dependency: slow on 2 cores).
+lint: setup
+	cargo clippy $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
+
+## Re-export chain-specs/ from the current node.
+chain-specs: build
+	scripts/export-chain-specs.sh $(NODE)
+
+## The 4-validator zombienet test (installs @zombienet/cli with npm if missing).
+zombienet: build
+	CRUCIBLE_NODE=$(NODE) zombienet/run.sh

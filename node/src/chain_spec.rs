@@ -1,0 +1,52 @@
+//! The built-in chain specs: `dev`, `local` and `testnet`. Their genesis comes from the
+//! runtime's presets; `chain-specs/` holds them exported.
+
+use crucible_primitives::currency::{DECIMALS, SYMBOL};
+use crucible_runtime::{genesis_config_presets::TESTNET_PRESET, WASM_BINARY};
+use sc_service::ChainType;
+use serde_json::json;
+
+/// A chain spec of the Crucible runtime.
+pub type ChainSpec = sc_service::GenericChainSpec;
+
+fn properties() -> sc_service::Properties {
+	let value = json!({ "tokenSymbol": SYMBOL, "tokenDecimals": DECIMALS, "ss58Format": 42 });
+	serde_json::from_value(value).expect("a JSON object; qed")
+}
+
+fn spec(name: &str, id: &str, chain_type: ChainType, preset: &str) -> Result<ChainSpec, String> {
+	let wasm = WASM_BINARY.ok_or("the runtime wasm was not built (SKIP_WASM_BUILD was set)")?;
+	Ok(ChainSpec::builder(wasm, None)
+		.with_name(name)
+		.with_id(id)
+		.with_protocol_id("cru")
+		.with_chain_type(chain_type)
+		.with_genesis_config_preset_name(preset)
+		.with_properties(properties())
+		.build())
+}
+
+/// `dev`: Alice alone, fast governance.
+pub fn development() -> Result<ChainSpec, String> {
+	spec(
+		"Crucible Development",
+		"crucible_dev",
+		ChainType::Development,
+		sp_genesis_builder::DEV_RUNTIME_PRESET,
+	)
+}
+
+/// `local`: Alice, Bob, Charlie and Dave, fast governance.
+pub fn local_testnet() -> Result<ChainSpec, String> {
+	spec(
+		"Crucible Local Testnet",
+		"crucible_local",
+		ChainType::Local,
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET,
+	)
+}
+
+/// `testnet`: four operator validators, production governance periods.
+pub fn testnet() -> Result<ChainSpec, String> {
+	spec("Crucible Testnet", "crucible_testnet", ChainType::Live, TESTNET_PRESET)
+}

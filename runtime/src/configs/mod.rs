@@ -1,0 +1,363 @@
+//! Configuration of every pallet in the runtime.
+//!
+//! Where CRU goes: transaction fees and tips, dust of reaped accounts, and slashed referendum
+//! deposits all go to the treasury account; nothing is burned silently. The treasury itself
+//! burns nothing (`Burn = 0`).
+
+use crate::{
+	governance::{GeneralAdminOrRoot, TracksInfo, TreasuryRejecter, TreasurySpender},
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
+	Preimage, RuntimeTask,
+	Referenda, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+	RuntimeOrigin, Scheduler, SessionKeys, System, Treasury, ValidatorSet, VERSION,
+};
+use crucible_primitives::{
+	currency::{CRU, EXISTENTIAL_DEPOSIT, MICRO_CRU, MILLI_CRU},
+	time::{DAYS, SLOT_DURATION},
+};
+use frame_support::{
+	derive_impl,
+	dispatch::DispatchClass,
+	parameter_types,
+	traits::{
+		fungible::HoldConsideration,
+		tokens::{imbalance::ResolveTo, PayFromAccount, UnityAssetBalanceConversion},
+		AsEnsureOriginWithArg, ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, Contains,
+		EqualPrivilegeOnly, LinearStoragePrice, VariantCountOf,
+	},
+	weights::{
+		constants::{ExtrinsicBaseWeight, ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
+		ConstantMultiplier, Weight,
+	},
+	PalletId,
+};
+use frame_system::{
+	limits::{BlockLength, BlockWeights},
+	EnsureRoot, EnsureSigned,
+};
+use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_runtime::{
+	traits::{Bounded, ConvertInto, IdentityLookup, OpaqueKeys},
+	FixedPointNumber, Perbill, Perquintill,
+};
+use sp_version::RuntimeVersion;
+
+/// Most validators the chain can have (also the Aura and GRANDPA authority bound).
+pub const MAX_VALIDATORS: u32 = 32;
+
+/// Deposit for storing `items` items of `bytes` bytes in total.
+pub const fn deposit(items: u32, bytes: u32) -> Balance {
+	items as Balance * CRU + (bytes as Balance) * 10 * MILLI_CRU
+}
+
+/// Normal extrinsics may fill 75% of a block; the rest is for operational ones.
+const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
+
+parameter_types! {
+	pub const BlockHashCount: BlockNumber = 2400;
+	pub const Version: RuntimeVersion = VERSION;
+	/// Two seconds of compute per 6-second block.
+	pub RuntimeBlockWeights: BlockWeights = BlockWeights::with_sensible_defaults(
+		Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
+		NORMAL_DISPATCH_RATIO,
+	);
+	/// 5 MiB blocks, of which normal extrinsics may fill 75%.
+	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
+		.max_length(5 * 1024 * 1024)
+		.modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO * *max)
+		.build();
+	/// The generic Substrate address format.
+	pub const SS58Prefix: u16 = 42;
+}
+
+#[derive_impl(frame_system::config_preludes::SolochainDefaultConfig)]
+impl frame_system::Config for Runtime {
+	type Block = Block;
+	type BlockWeights = RuntimeBlockWeights;
+	type BlockLength = RuntimeBlockLength;
+	type AccountId = AccountId;
+	type Nonce = Nonce;
+	type Hash = Hash;
+	type BlockHashCount = BlockHashCount;
+	/// The node stores its state in ParityDB.
+	type DbWeight = ParityDbWeight;
+	type Version = Version;
+	type AccountData = pallet_balances::AccountData<Balance>;
+	type SS58Prefix = SS58Prefix;
+	type MaxConsumers = ConstU32<16>;
+}
+
+impl pallet_timestamp::Config for Runtime {
+	type Moment = u64;
+	type OnTimestampSet = Aura;
+	type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
+	type WeightInfo = pallet_timestamp::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// The treasury account, where fees, tips and dust go.
+	pub TreasuryAccount: AccountId = Treasury::account_id();
+}
+
+/// Sends CRU that would otherwise vanish (fees, tips, dust) to the treasury.
+pub type ToTreasury = ResolveTo<pallet_treasury::TreasuryAccountId<Runtime>, Balances>;
+
+impl pallet_balances::Config for Runtime {
+	type MaxLocks = ConstU32<50>;
+	type MaxReserves = ConstU32<50>;
+	type ReserveIdentifier = [u8; 8];
+	type Balance = Balance;
+	type RuntimeEvent = RuntimeEvent;
+	type DustRemoval = ToTreasury;
+	type ExistentialDeposit = ConstU128<EXISTENTIAL_DEPOSIT>;
+	type AccountStore = System;
+	type WeightInfo = pallet_balances::weights::SubstrateWeight<Runtime>;
+	type FreezeIdentifier = RuntimeFreezeReason;
+	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type RuntimeFreezeReason = RuntimeFreezeReason;
+	type DoneSlashHandler = ();
+}
+
+/// Converts weight to a fee: one `ExtrinsicBaseWeight` of compute costs 1 milli-CRU, rounded
+/// down. Proof size is not charged separately (a solochain has no PoV limit).
+pub struct WeightToFee;
+impl frame_support::weights::WeightToFee for WeightToFee {
+	type Balance = Balance;
+	fn weight_to_fee(weight: &Weight) -> Balance {
+		let base = Balance::from(ExtrinsicBaseWeight::get().ref_time()).max(1);
+		Balance::from(weight.ref_time()).saturating_mul(MILLI_CRU) / base
+	}
+}
+
+parameter_types! {
+	/// 10 micro-CRU per byte of transaction.
+	pub const TransactionByteFee: Balance = 10 * MICRO_CRU;
+	/// Fees rise when blocks are more than a quarter full, and fall when less.
+	pub const TargetBlockFullness: Perquintill = Perquintill::from_percent(25);
+	pub AdjustmentVariable: Multiplier = Multiplier::saturating_from_rational(75, 1_000_000);
+	pub MinimumMultiplier: Multiplier = Multiplier::saturating_from_rational(1, 10u128);
+	pub MaximumMultiplier: Multiplier = Bounded::max_value();
+}
+
+impl pallet_transaction_payment::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	/// Fees and tips go to the treasury.
+	type OnChargeTransaction = FungibleAdapter<Balances, ToTreasury>;
+	type OperationalFeeMultiplier = ConstU8<5>;
+	type WeightToFee = WeightToFee;
+	type LengthToFee = ConstantMultiplier<Balance, TransactionByteFee>;
+	type FeeMultiplierUpdate = TargetedFeeAdjustment<
+		Self,
+		TargetBlockFullness,
+		AdjustmentVariable,
+		MinimumMultiplier,
+		MaximumMultiplier,
+	>;
+	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_utility::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type RuntimeCall = RuntimeCall;
+	type PalletsOrigin = OriginCaller;
+	type WeightInfo = pallet_utility::weights::SubstrateWeight<Runtime>;
+}
+
+// ---- Consensus and the validator set ----
+
+/// Accounts that registered session keys with `session.set_keys`.
+pub struct HasSessionKeys;
+impl Contains<AccountId> for HasSessionKeys {
+	fn contains(who: &AccountId) -> bool {
+		pallet_session::NextKeys::<Runtime>::contains_key(who)
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_crucible_validator_set::BenchmarkHelper<AccountId> for HasSessionKeys {
+	fn register_session_keys(who: &AccountId) {
+		use codec::Decode;
+		let raw: [u8; 32] = *who.as_ref();
+		let keys = SessionKeys {
+			aura: AuraId::decode(&mut &raw[..]).expect("32 bytes; qed"),
+			grandpa: sp_consensus_grandpa::AuthorityId::decode(&mut &raw[..])
+				.expect("32 bytes; qed"),
+		};
+		pallet_session::NextKeys::<Runtime>::insert(who, keys);
+	}
+}
+
+impl pallet_crucible_validator_set::Config for Runtime {
+	type UpdateOrigin = GeneralAdminOrRoot;
+	type HasSessionKeys = HasSessionKeys;
+	type MaxValidators = ConstU32<MAX_VALIDATORS>;
+	type MinValidators = ConstU32<1>;
+	type WeightInfo = pallet_crucible_validator_set::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = HasSessionKeys;
+}
+
+/// Sessions rotate every `SessionLength` blocks (fixed at genesis), from block 0.
+pub type Sessions = pallet_session::PeriodicSessions<
+	pallet_crucible_validator_set::SessionPeriod<Runtime>,
+	ConstU32<0>,
+>;
+
+parameter_types! {
+	/// Held from a validator's account by `session.set_keys`, returned by `session.purge_keys`.
+	pub const SessionKeyDeposit: Balance = 10 * CRU;
+}
+
+impl pallet_session::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type ValidatorId = AccountId;
+	type ValidatorIdOf = ConvertInto;
+	type ShouldEndSession = Sessions;
+	type NextSessionRotation = Sessions;
+	type SessionManager = ValidatorSet;
+	type SessionHandler = <SessionKeys as OpaqueKeys>::KeyTypeIdProviders;
+	type Keys = SessionKeys;
+	type DisablingStrategy = ();
+	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
+	type Currency = Balances;
+	type KeyDeposit = SessionKeyDeposit;
+}
+
+impl pallet_aura::Config for Runtime {
+	type AuthorityId = AuraId;
+	type DisabledValidators = ();
+	type MaxAuthorities = ConstU32<MAX_VALIDATORS>;
+	type AllowMultipleBlocksPerSlot = ConstBool<false>;
+	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
+}
+
+impl pallet_grandpa::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type WeightInfo = ();
+	type MaxAuthorities = ConstU32<MAX_VALIDATORS>;
+	type MaxNominators = ConstU32<0>;
+	type MaxSetIdSessionEntries = ConstU64<0>;
+	type KeyOwnerProof = sp_core::Void;
+	type EquivocationReportSystem = ();
+}
+
+// ---- Governance ----
+
+parameter_types! {
+	pub const TreasuryPalletId: PalletId = PalletId(*b"py/trsry");
+	pub const SpendPeriod: BlockNumber = 6 * DAYS;
+	/// The treasury never burns its funds.
+	pub const TreasuryBurn: sp_runtime::Permill = sp_runtime::Permill::zero();
+	pub const PayoutPeriod: BlockNumber = 30 * DAYS;
+	pub const MaxApprovals: u32 = 100;
+}
+
+impl pallet_treasury::Config for Runtime {
+	type PalletId = TreasuryPalletId;
+	type Currency = Balances;
+	type RejectOrigin = TreasuryRejecter;
+	type RuntimeEvent = RuntimeEvent;
+	type SpendPeriod = SpendPeriod;
+	type Burn = TreasuryBurn;
+	type BurnDestination = ();
+	type SpendFunds = ();
+	type MaxApprovals = MaxApprovals;
+	type WeightInfo = pallet_treasury::weights::SubstrateWeight<Runtime>;
+	type SpendOrigin = TreasurySpender;
+	type AssetKind = ();
+	type Beneficiary = AccountId;
+	type BeneficiaryLookup = IdentityLookup<AccountId>;
+	type Paymaster = PayFromAccount<Balances, TreasuryAccount>;
+	type BalanceConverter = UnityAssetBalanceConversion;
+	type PayoutPeriod = PayoutPeriod;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ();
+	type BlockNumberProvider = System;
+}
+
+parameter_types! {
+	pub const PreimageBaseDeposit: Balance = deposit(2, 64);
+	pub const PreimageByteDeposit: Balance = deposit(0, 1);
+	pub const PreimageHoldReason: RuntimeHoldReason =
+		RuntimeHoldReason::Preimage(pallet_preimage::HoldReason::Preimage);
+}
+
+impl pallet_preimage::Config for Runtime {
+	type WeightInfo = pallet_preimage::weights::SubstrateWeight<Runtime>;
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type ManagerOrigin = EnsureRoot<AccountId>;
+	type Consideration = HoldConsideration<
+		AccountId,
+		Balances,
+		PreimageHoldReason,
+		LinearStoragePrice<PreimageBaseDeposit, PreimageByteDeposit, Balance>,
+	>;
+}
+
+parameter_types! {
+	pub MaximumSchedulerWeight: Weight = Perbill::from_percent(80) *
+		RuntimeBlockWeights::get().max_block;
+}
+
+impl pallet_scheduler::Config for Runtime {
+	type RuntimeOrigin = RuntimeOrigin;
+	type RuntimeEvent = RuntimeEvent;
+	type PalletsOrigin = OriginCaller;
+	type RuntimeCall = RuntimeCall;
+	type MaximumWeight = MaximumSchedulerWeight;
+	type ScheduleOrigin = EnsureRoot<AccountId>;
+	type MaxScheduledPerBlock = ConstU32<50>;
+	type WeightInfo = pallet_scheduler::weights::SubstrateWeight<Runtime>;
+	type OriginPrivilegeCmp = EqualPrivilegeOnly;
+	type Preimages = Preimage;
+	type BlockNumberProvider = System;
+}
+
+parameter_types! {
+	pub const VoteLockingPeriod: BlockNumber = 7 * DAYS;
+}
+
+impl pallet_conviction_voting::Config for Runtime {
+	type WeightInfo = pallet_conviction_voting::weights::SubstrateWeight<Runtime>;
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type VoteLockingPeriod = VoteLockingPeriod;
+	type MaxVotes = ConstU32<512>;
+	type MaxTurnout =
+		frame_support::traits::tokens::currency::ActiveIssuanceOf<Balances, Self::AccountId>;
+	type Polls = Referenda;
+	type BlockNumberProvider = System;
+	type VotingHooks = ();
+}
+
+parameter_types! {
+	pub const SubmissionDeposit: Balance = 10 * CRU;
+	pub const UndecidingTimeout: BlockNumber = 14 * DAYS;
+}
+
+impl pallet_referenda::Config for Runtime {
+	type WeightInfo = pallet_referenda::weights::SubstrateWeight<Self>;
+	type RuntimeCall = RuntimeCall;
+	type RuntimeEvent = RuntimeEvent;
+	type Scheduler = Scheduler;
+	type Currency = Balances;
+	type SubmitOrigin = AsEnsureOriginWithArg<EnsureSigned<AccountId>>;
+	type CancelOrigin = GeneralAdminOrRoot;
+	type KillOrigin = EnsureRoot<AccountId>;
+	/// Slashed deposits go to the treasury.
+	type Slash = Treasury;
+	type Votes = pallet_conviction_voting::VotesOf<Runtime>;
+	type Tally = pallet_conviction_voting::TallyOf<Runtime>;
+	type SubmissionDeposit = SubmissionDeposit;
+	type MaxQueued = ConstU32<100>;
+	type UndecidingTimeout = UndecidingTimeout;
+	type AlarmInterval = ConstU32<1>;
+	type Tracks = TracksInfo;
+	type Preimages = Preimage;
+	type BlockNumberProvider = System;
+}
+
+impl pallet_crucible_origins::Config for Runtime {}

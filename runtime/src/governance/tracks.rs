@@ -1,0 +1,129 @@
+//! The referendum tracks.
+//!
+//! Each track has production periods (days). A chain whose genesis sets
+//! `origins.timing = fast` (the development and local presets) runs every track on
+//! [`FAST_PERIODS`] instead, so that a referendum is submitted, decided, confirmed and enacted
+//! within minutes. Deposits and curves are the same either way; curves are fractions of the
+//! decision period, so they scale with it.
+
+use super::{CrucibleOrigin, TrackTiming};
+use crate::{Balance, BlockNumber, OriginCaller, Runtime};
+use alloc::borrow::Cow;
+use crucible_primitives::{
+	currency::CRU,
+	time::{DAYS, HOURS},
+};
+use pallet_referenda::{Curve, Track, TrackInfo};
+use sp_runtime::{str_array as s, Perbill};
+
+/// A track's identifier.
+pub type TrackId = u16;
+
+/// The root track.
+pub const ROOT: TrackId = 0;
+/// The general admin track.
+pub const GENERAL_ADMIN: TrackId = 1;
+/// The treasurer track.
+pub const TREASURER: TrackId = 2;
+
+/// Periods of every track on a chain with `TrackTiming::Fast`, in blocks of 6 s.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Periods {
+	pub prepare: BlockNumber,
+	pub decision: BlockNumber,
+	pub confirm: BlockNumber,
+	pub min_enactment: BlockNumber,
+}
+
+/// Fast periods: a passing referendum enacts about 1 minute after its votes are in; a failing
+/// one is rejected 22 blocks (2.2 minutes) after submission.
+pub const FAST_PERIODS: Periods = Periods { prepare: 2, decision: 20, confirm: 2, min_enactment: 1 };
+
+const fn linear(from: u32, to: u32) -> Curve {
+	Curve::LinearDecreasing {
+		length: Perbill::from_percent(100),
+		floor: Perbill::from_percent(to),
+		ceil: Perbill::from_percent(from),
+	}
+}
+
+/// The tracks, sorted by id.
+pub const TRACKS: [Track<TrackId, Balance, BlockNumber>; 3] = [
+	Track {
+		id: ROOT,
+		info: TrackInfo {
+			name: s("root"),
+			max_deciding: 1,
+			decision_deposit: 100_000 * CRU,
+			prepare_period: 2 * HOURS,
+			decision_period: 14 * DAYS,
+			confirm_period: DAYS,
+			min_enactment_period: DAYS,
+			// Approval from 100% down to a majority; support from 50% down to 1% of issuance.
+			min_approval: linear(100, 50),
+			min_support: linear(50, 1),
+		},
+	},
+	Track {
+		id: GENERAL_ADMIN,
+		info: TrackInfo {
+			name: s("general_admin"),
+			max_deciding: 10,
+			decision_deposit: 10_000 * CRU,
+			prepare_period: 2 * HOURS,
+			decision_period: 14 * DAYS,
+			confirm_period: DAYS,
+			min_enactment_period: DAYS,
+			min_approval: linear(100, 50),
+			min_support: linear(50, 1),
+		},
+	},
+	Track {
+		id: TREASURER,
+		info: TrackInfo {
+			name: s("treasurer"),
+			max_deciding: 10,
+			decision_deposit: 10_000 * CRU,
+			prepare_period: 2 * HOURS,
+			decision_period: 14 * DAYS,
+			confirm_period: DAYS,
+			min_enactment_period: DAYS,
+			min_approval: linear(100, 50),
+			min_support: linear(50, 1),
+		},
+	},
+];
+
+/// `track` with its periods replaced by [`FAST_PERIODS`].
+fn fast(track: &Track<TrackId, Balance, BlockNumber>) -> Track<TrackId, Balance, BlockNumber> {
+	let mut track = track.clone();
+	track.info.prepare_period = FAST_PERIODS.prepare;
+	track.info.decision_period = FAST_PERIODS.decision;
+	track.info.confirm_period = FAST_PERIODS.confirm;
+	track.info.min_enactment_period = FAST_PERIODS.min_enactment;
+	track
+}
+
+/// The track table for `pallet-referenda`.
+pub struct TracksInfo;
+impl pallet_referenda::TracksInfo<Balance, BlockNumber> for TracksInfo {
+	type Id = TrackId;
+	type RuntimeOrigin = OriginCaller;
+
+	fn tracks() -> impl Iterator<Item = Cow<'static, Track<TrackId, Balance, BlockNumber>>> {
+		let timing = pallet_crucible_origins::Pallet::<Runtime>::timing();
+		TRACKS.iter().map(move |track| match timing {
+			TrackTiming::Production => Cow::Borrowed(track),
+			TrackTiming::Fast => Cow::Owned(fast(track)),
+		})
+	}
+
+	fn track_for(origin: &OriginCaller) -> Result<TrackId, ()> {
+		match origin {
+			OriginCaller::system(frame_system::RawOrigin::Root) => Ok(ROOT),
+			OriginCaller::Origins(CrucibleOrigin::GeneralAdmin) => Ok(GENERAL_ADMIN),
+			OriginCaller::Origins(CrucibleOrigin::Treasurer) => Ok(TREASURER),
+			_ => Err(()),
+		}
+	}
+}

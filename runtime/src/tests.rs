@@ -1,0 +1,133 @@
+//! Runtime-level tests: where fees and dust go, and the governance track table.
+
+use crate::{
+	configs::ToTreasury,
+	governance::{
+		tracks::{FAST_PERIODS, GENERAL_ADMIN, ROOT, TREASURER},
+		CrucibleOrigin, TrackTiming, TracksInfo,
+	},
+	genesis_config_presets::treasury_account,
+	AccountId, Balances, OriginCaller, Runtime, RuntimeCall, RuntimeOrigin,
+};
+use crucible_primitives::{
+	currency::{CRU, EXISTENTIAL_DEPOSIT, MILLI_CRU},
+	time::DAYS,
+};
+use frame_support::{
+	assert_ok,
+	dispatch::DispatchInfo,
+	traits::{fungible::Inspect, Currency},
+};
+use pallet_referenda::TracksInfo as _;
+use pallet_transaction_payment::{FungibleAdapter, OnChargeTransaction};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::BuildStorage;
+
+fn alice() -> AccountId {
+	Sr25519Keyring::Alice.to_account_id()
+}
+fn bob() -> AccountId {
+	Sr25519Keyring::Bob.to_account_id()
+}
+
+fn ext(timing: TrackTiming) -> sp_io::TestExternalities {
+	let mut t = frame_system::GenesisConfig::<Runtime>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Runtime> {
+		balances: vec![(alice(), 1_000 * CRU), (treasury_account(), 10 * CRU)],
+		..Default::default()
+	}
+	.assimilate_storage(&mut t)
+	.unwrap();
+	pallet_crucible_origins::GenesisConfig::<Runtime> { timing, _config: Default::default() }
+		.assimilate_storage(&mut t)
+		.unwrap();
+	let mut ext: sp_io::TestExternalities = t.into();
+	ext.execute_with(|| frame_system::Pallet::<Runtime>::set_block_number(1));
+	ext
+}
+
+#[test]
+fn fees_and_tips_go_to_the_treasury_and_issuance_is_unchanged() {
+	ext(TrackTiming::Production).execute_with(|| {
+		let issuance = Balances::total_issuance();
+		let call = RuntimeCall::System(frame_system::Call::remark { remark: vec![] });
+		let info = DispatchInfo::default();
+		let (fee, tip) = (3 * MILLI_CRU, MILLI_CRU);
+		type Adapter = FungibleAdapter<Balances, ToTreasury>;
+		let liquidity = <Adapter as OnChargeTransaction<Runtime>>::withdraw_fee(
+			&alice(),
+			&call,
+			&info,
+			fee + tip,
+			tip,
+		)
+		.unwrap();
+		// The actual fee is lower than the estimate: the difference is refunded.
+		let post = Default::default();
+		<Adapter as OnChargeTransaction<Runtime>>::correct_and_deposit_fee(
+			&alice(),
+			&info,
+			&post,
+			fee + tip - MILLI_CRU,
+			tip,
+			liquidity,
+		)
+		.unwrap();
+		assert_eq!(Balances::free_balance(alice()), 1_000 * CRU - fee);
+		assert_eq!(Balances::free_balance(treasury_account()), 10 * CRU + fee);
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
+#[test]
+fn dust_of_a_reaped_account_goes_to_the_treasury() {
+	ext(TrackTiming::Production).execute_with(|| {
+		let issuance = Balances::total_issuance();
+		// Leave Alice with less than the existential deposit: her account is reaped.
+		let keep = EXISTENTIAL_DEPOSIT / 2;
+		assert_ok!(Balances::transfer_allow_death(
+			RuntimeOrigin::signed(alice()),
+			bob().into(),
+			1_000 * CRU - keep
+		));
+		assert_eq!(Balances::free_balance(alice()), 0);
+		assert_eq!(Balances::free_balance(treasury_account()), 10 * CRU + keep);
+		assert_eq!(<Balances as Inspect<AccountId>>::total_issuance(), issuance);
+	});
+}
+
+#[test]
+fn tracks_are_sorted_and_map_one_to_one_to_origins() {
+	ext(TrackTiming::Production).execute_with(|| {
+		assert_ok!(TracksInfo::check_integrity());
+		let root = OriginCaller::system(frame_system::RawOrigin::Root);
+		assert_eq!(TracksInfo::track_for(&root), Ok(ROOT));
+		let admin = OriginCaller::Origins(CrucibleOrigin::GeneralAdmin);
+		assert_eq!(TracksInfo::track_for(&admin), Ok(GENERAL_ADMIN));
+		let treasurer = OriginCaller::Origins(CrucibleOrigin::Treasurer);
+		assert_eq!(TracksInfo::track_for(&treasurer), Ok(TREASURER));
+		let signed = OriginCaller::system(frame_system::RawOrigin::Signed(alice()));
+		assert_eq!(TracksInfo::track_for(&signed), Err(()));
+	});
+}
+
+#[test]
+fn production_timing_uses_days_and_fast_timing_uses_blocks() {
+	ext(TrackTiming::Production).execute_with(|| {
+		let root = TracksInfo::info(ROOT).unwrap();
+		assert_eq!(root.decision_period, 14 * DAYS);
+		assert_eq!(root.confirm_period, DAYS);
+	});
+	ext(TrackTiming::Fast).execute_with(|| {
+		for id in [ROOT, GENERAL_ADMIN, TREASURER] {
+			let track = TracksInfo::info(id).unwrap();
+			assert_eq!(track.prepare_period, FAST_PERIODS.prepare);
+			assert_eq!(track.decision_period, FAST_PERIODS.decision);
+			assert_eq!(track.confirm_period, FAST_PERIODS.confirm);
+			assert_eq!(track.min_enactment_period, FAST_PERIODS.min_enactment);
+		}
+		// Submitted, prepared, decided, confirmed and enacted within 3 minutes of 6 s blocks.
+		let p = FAST_PERIODS;
+		assert!(p.prepare + p.decision + p.min_enactment <= 30);
+	});
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests of the real `crucible-node`. One test binary (one link), one module per
+//! area; each test starts its own node(s) on free ports.
+
+mod e2e {
+	pub mod chain;
+	pub mod cli;
+	pub mod governance;
+	pub mod rpc_safety;
+	pub mod validators;
+}
