@@ -65,11 +65,7 @@ fn genesis(
 			keys: validators
 				.into_iter()
 				.map(|v| {
-					(
-						v.account.clone(),
-						v.account,
-						SessionKeys { aura: v.aura, grandpa: v.grandpa },
-					)
+					(v.account.clone(), v.account, SessionKeys { aura: v.aura, grandpa: v.grandpa })
 				})
 				.collect::<Vec<_>>(),
 		},
@@ -142,10 +138,26 @@ pub fn local_config_genesis() -> Value {
 /// The public keys of the testnet's genesis validators: (account sr25519 SS58, aura sr25519
 /// SS58, grandpa ed25519 SS58). The operators hold the secrets; none is in this repository.
 const TESTNET_VALIDATORS: [(&str, &str, &str); 4] = [
-	("5CQ6P2TME1peent14crgYZCRVQFX4yah1yjAaTyv6zGT4r3A", "5GBeQfeCyvFv7GgtsLnuaB8kXDLhBbPNS41miSyQJyzrz1bt", "5D5tqGmMgQEsHUzB3vxaoKWZd28QKrBUt2n4vUz3ssAz2FDb"),
-	("5G4bZeCE3aZPjGUvdBNPfuH8qgsatru5TadRvjGnaMdpUdck", "5C8JsFuFewbHpXT9dwXujhoEAPq8VpdgAGzzViHYvfnj8Tqb", "5ERi1BPTv1pYwcPFwNVZcGuCAWFqB2Rcb8DkdHYVdr4kwjFP"),
-	("5GcELdMzA2j2VTgeuBBMTE229CVH4mRQaRw2kh7j8mS5vtpD", "5CUwtQfhn2qAvtN4xdxmWALindkh9Cp3pV1MKjo48fosw1hR", "5GX4xnsh2AirCQ1mXj1jcW96LPbAaa6aFZe55o1CbAnNtgiH"),
-	("5H9P8hDogUNhHLWtCAK5XmRyxVFWsWmnyAbZ5J1jDRtSPUR5", "5H1Cej3rgkhTLHVqQs4pBRFGHGwUssW7QwKHcEnaG8LYbiE5", "5HhiN7NBK63j32NAjhx8oR3pTuqMnRF6RnmPBetyU4jfb3bw"),
+	(
+		"5CQ6P2TME1peent14crgYZCRVQFX4yah1yjAaTyv6zGT4r3A",
+		"5GBeQfeCyvFv7GgtsLnuaB8kXDLhBbPNS41miSyQJyzrz1bt",
+		"5D5tqGmMgQEsHUzB3vxaoKWZd28QKrBUt2n4vUz3ssAz2FDb",
+	),
+	(
+		"5G4bZeCE3aZPjGUvdBNPfuH8qgsatru5TadRvjGnaMdpUdck",
+		"5C8JsFuFewbHpXT9dwXujhoEAPq8VpdgAGzzViHYvfnj8Tqb",
+		"5ERi1BPTv1pYwcPFwNVZcGuCAWFqB2Rcb8DkdHYVdr4kwjFP",
+	),
+	(
+		"5GcELdMzA2j2VTgeuBBMTE229CVH4mRQaRw2kh7j8mS5vtpD",
+		"5CUwtQfhn2qAvtN4xdxmWALindkh9Cp3pV1MKjo48fosw1hR",
+		"5GX4xnsh2AirCQ1mXj1jcW96LPbAaa6aFZe55o1CbAnNtgiH",
+	),
+	(
+		"5H9P8hDogUNhHLWtCAK5XmRyxVFWsWmnyAbZ5J1jDRtSPUR5",
+		"5H1Cej3rgkhTLHVqQs4pBRFGHGwUssW7QwKHcEnaG8LYbiE5",
+		"5HhiN7NBK63j32NAjhx8oR3pTuqMnRF6RnmPBetyU4jfb3bw",
+	),
 ];
 
 /// CRU each testnet operator account starts with (key deposit, fees, decision deposits).

@@ -2,11 +2,11 @@
 
 use crate::{
 	configs::ToTreasury,
+	genesis_config_presets::treasury_account,
 	governance::{
 		tracks::{FAST_PERIODS, GENERAL_ADMIN, ROOT, TREASURER},
 		CrucibleOrigin, TrackTiming, TracksInfo,
 	},
-	genesis_config_presets::treasury_account,
 	AccountId, Balances, OriginCaller, Runtime, RuntimeCall, RuntimeOrigin,
 };
 use crucible_primitives::{

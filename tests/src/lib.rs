@@ -173,9 +173,19 @@ impl Drop for Node {
 		self.kill();
 		if std::thread::panicking() {
 			let log = self.log();
-			let tail: String =
-				log.lines().rev().take(60).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
-			eprintln!("---- last lines of the node log ({}) ----\n{tail}", self.dir.path().display());
+			let tail: String = log
+				.lines()
+				.rev()
+				.take(60)
+				.collect::<Vec<_>>()
+				.into_iter()
+				.rev()
+				.collect::<Vec<_>>()
+				.join("\n");
+			eprintln!(
+				"---- last lines of the node log ({}) ----\n{tail}",
+				self.dir.path().display()
+			);
 		}
 	}
 }
@@ -503,7 +513,7 @@ pub mod gov {
 			.find_map(|e| match e {
 				RuntimeEvent::Referenda(pallet_referenda::Event::Submitted { index, .. }) => {
 					Some(*index)
-				},
+				}
 				_ => None,
 			})
 			.expect("Submitted event");
@@ -547,7 +557,7 @@ pub mod gov {
 		let deadline = Instant::now() + timeout;
 		loop {
 			match info(chain, index).await {
-				Some(pallet_referenda::ReferendumInfo::Ongoing(_)) | None => {},
+				Some(pallet_referenda::ReferendumInfo::Ongoing(_)) | None => {}
 				Some(decided) => return decided,
 			}
 			assert!(Instant::now() < deadline, "referendum {index} undecided after {timeout:?}");

@@ -36,15 +36,7 @@ pub mod pallet {
 
 	/// The origins of the governance tracks other than root.
 	#[derive(
-		PartialEq,
-		Eq,
-		Clone,
-		MaxEncodedLen,
-		Encode,
-		Decode,
-		DecodeWithMemTracking,
-		TypeInfo,
-		Debug,
+		PartialEq, Eq, Clone, MaxEncodedLen, Encode, Decode, DecodeWithMemTracking, TypeInfo, Debug,
 	)]
 	#[pallet::origin]
 	pub enum Origin {
@@ -183,7 +175,8 @@ mod tests {
 
 	#[test]
 	fn timing_is_set_at_genesis_and_defaults_to_production() {
-		ext(TrackTiming::Fast).execute_with(|| assert_eq!(Pallet::<Test>::timing(), TrackTiming::Fast));
+		ext(TrackTiming::Fast)
+			.execute_with(|| assert_eq!(Pallet::<Test>::timing(), TrackTiming::Fast));
 		ext(TrackTiming::default())
 			.execute_with(|| assert_eq!(Pallet::<Test>::timing(), TrackTiming::Production));
 		sp_io::TestExternalities::default()

@@ -29,7 +29,9 @@ fn add_validator_queues_the_new_set_once() {
 		assert_eq!(set(), vec![1, 2, 3]);
 		// The next planned session gets the new set, the one after that nothing new.
 		assert_eq!(ValidatorSet::new_session(2), Some(vec![1, 2, 3]));
-		System::assert_last_event(Event::ValidatorSetQueued { session_index: 2, validators: 3 }.into());
+		System::assert_last_event(
+			Event::ValidatorSetQueued { session_index: 2, validators: 3 }.into(),
+		);
 		assert_eq!(ValidatorSet::new_session(3), None);
 	});
 }
@@ -63,7 +65,10 @@ fn only_the_update_origin_may_change_the_set() {
 			ValidatorSet::remove_validator(RuntimeOrigin::signed(1), 1),
 			DispatchError::BadOrigin
 		);
-		assert_noop!(ValidatorSet::add_validator(RuntimeOrigin::none(), 3), DispatchError::BadOrigin);
+		assert_noop!(
+			ValidatorSet::add_validator(RuntimeOrigin::none(), 3),
+			DispatchError::BadOrigin
+		);
 	});
 }
 

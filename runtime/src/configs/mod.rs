@@ -7,9 +7,9 @@
 use crate::{
 	governance::{GeneralAdminOrRoot, TracksInfo, TreasuryRejecter, TreasurySpender},
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
-	Preimage, RuntimeTask,
-	Referenda, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
-	RuntimeOrigin, Scheduler, SessionKeys, System, Treasury, ValidatorSet, VERSION,
+	Preimage, Referenda, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Scheduler, SessionKeys, System, Treasury,
+	ValidatorSet, VERSION,
 };
 use crucible_primitives::{
 	currency::{CRU, EXISTENTIAL_DEPOSIT, MICRO_CRU, MILLI_CRU},

@@ -19,7 +19,7 @@ use frame_support::{
 };
 use frame_system::{EnsureRoot, EnsureRootWithSuccess, EnsureWithSuccess};
 
-pub use pallet_crucible_origins::{GeneralAdmin, Origin as CrucibleOrigin, Treasurer, TrackTiming};
+pub use pallet_crucible_origins::{GeneralAdmin, Origin as CrucibleOrigin, TrackTiming, Treasurer};
 pub use tracks::TracksInfo;
 
 /// The most a single treasurer-track referendum may spend.

@@ -37,7 +37,8 @@ pub struct Periods {
 
 /// Fast periods: a passing referendum enacts about 1 minute after its votes are in; a failing
 /// one is rejected 22 blocks (2.2 minutes) after submission.
-pub const FAST_PERIODS: Periods = Periods { prepare: 2, decision: 20, confirm: 2, min_enactment: 1 };
+pub const FAST_PERIODS: Periods =
+	Periods { prepare: 2, decision: 20, confirm: 2, min_enactment: 1 };
 
 const fn linear(from: u32, to: u32) -> Curve {
 	Curve::LinearDecreasing {

@@ -79,7 +79,7 @@ async fn transfer_lands_in_a_finalized_block_and_reads_back_over_rpc() {
 			) if who == &alice => {
 				assert_eq!(*tip, 0);
 				Some(*actual_fee)
-			},
+			}
 			_ => None,
 		})
 		.expect("TransactionFeePaid");
@@ -105,7 +105,11 @@ async fn transfer_lands_in_a_finalized_block_and_reads_back_over_rpc() {
 		.rpc
 		.request(
 			"state_call",
-			rpc_params!["AccountNonceApi_account_nonce", format!("0x{}", hex::encode(alice.encode())), block],
+			rpc_params![
+				"AccountNonceApi_account_nonce",
+				format!("0x{}", hex::encode(alice.encode())),
+				block
+			],
 		)
 		.await
 		.unwrap();

@@ -31,8 +31,7 @@ fn committed_chain_specs_match_what_the_node_exports() {
 			let file = repo_root()
 				.join("chain-specs")
 				.join(format!("{chain}{}.json", if raw { "-raw" } else { "" }));
-			let committed: Value =
-				serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+			let committed: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
 			assert!(
 				without_code(exported) == without_code(committed),
 				"{} differs from what the node exports: run `make chain-specs` and commit",

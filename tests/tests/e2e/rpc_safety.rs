@@ -1,7 +1,9 @@
 //! Unsafe RPC methods behind `--rpc-methods safe`; malformed and forged extrinsics.
 
 use codec::Encode;
-use crucible_e2e::{account, jsonrpsee::core::client::ClientT, jsonrpsee::rpc_params, Node, NodeBuilder};
+use crucible_e2e::{
+	account, jsonrpsee::core::client::ClientT, jsonrpsee::rpc_params, Node, NodeBuilder,
+};
 use crucible_primitives::{currency::CRU, Hash};
 use crucible_runtime::RuntimeCall;
 use serde_json::Value;

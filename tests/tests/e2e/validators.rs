@@ -3,7 +3,9 @@
 //! track adds it, and two session boundaries later it authors blocks and votes in GRANDPA.
 
 use codec::{Decode, Encode};
-use crucible_e2e::{account, gov, jsonrpsee::core::client::ClientT, jsonrpsee::rpc_params, Chain, Node, NodeBuilder};
+use crucible_e2e::{
+	account, gov, jsonrpsee::core::client::ClientT, jsonrpsee::rpc_params, Chain, Node, NodeBuilder,
+};
 use crucible_primitives::{currency::CRU, AccountId, Hash};
 use crucible_runtime::{
 	configs::SessionKeyDeposit, governance::CrucibleOrigin, OriginCaller, Runtime, RuntimeCall,
@@ -32,7 +34,7 @@ async fn author(chain: &Chain, at: Hash) -> AuraId {
 		.find_map(|log| match log {
 			DigestItem::PreRuntime(id, data) if *id == AURA_ENGINE_ID => {
 				Slot::decode(&mut &data[..]).ok()
-			},
+			}
 			_ => None,
 		})
 		.expect("Aura pre-digest");
