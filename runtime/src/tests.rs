@@ -13,11 +13,7 @@ use crucible_primitives::{
 	currency::{CRU, EXISTENTIAL_DEPOSIT, MILLI_CRU},
 	time::DAYS,
 };
-use frame_support::{
-	assert_ok,
-	dispatch::DispatchInfo,
-	traits::{fungible::Inspect, Currency},
-};
+use frame_support::{assert_ok, dispatch::DispatchInfo, traits::fungible::Inspect};
 use pallet_referenda::TracksInfo as _;
 use pallet_transaction_payment::{FungibleAdapter, OnChargeTransaction};
 use sp_keyring::Sr25519Keyring;

@@ -96,15 +96,20 @@ impl NodeBuilder {
 		let dir = tempfile::tempdir().expect("temp dir");
 		let (rpc_port, p2p_port, prometheus_port) = (free_port(), free_port(), free_port());
 		let log = std::fs::File::create(dir.path().join("node.log")).expect("log file");
+		// A validator refuses to invent its network identity; give each node its own.
+		let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+		let node_key = <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(
+			&(rpc_port, p2p_port, nanos.as_nanos()).encode(),
+		);
 		let child = Command::new(node_binary())
 			.arg("--chain")
 			.arg(&self.chain)
 			.arg("--base-path")
 			.arg(dir.path().join("data"))
 			.args(["--rpc-port", &rpc_port.to_string()])
-			.args(["--port", &p2p_port.to_string()])
 			.args(["--prometheus-port", &prometheus_port.to_string()])
-			.args(["--no-telemetry", "--no-mdns", "--no-hardware-benchmarks"])
+			.args(["--node-key", &hex::encode(node_key.as_bytes())])
+			.args(["--no-telemetry", "--no-mdns"])
 			.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
 			.args(&self.args)
 			.stdin(Stdio::null())
