@@ -23,10 +23,11 @@ build: setup
 run: build
 	$(NODE) --dev
 
-## Everything: formatting, unit and benchmark tests, end-to-end tests on the real node.
+## Everything: formatting, unit tests, end-to-end tests on the real node, the zombienet network.
 test: build
 	cargo fmt --all --check
 	cargo test $(CARGO_FLAGS) --workspace -- --test-threads $(TEST_THREADS)
+	CRUCIBLE_NODE=$(NODE) zombienet/run.sh test -l text
 
 ## Pallet unit tests only, without building the wasm runtime.
 test-pallets: setup

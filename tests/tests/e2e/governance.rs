@@ -58,7 +58,7 @@ async fn holders_pass_a_root_referendum_and_vote_down_a_treasurer_referendum() {
 		&[
 			(Dave, false, Conviction::Locked3x, stake),
 			(Eve, false, Conviction::Locked1x, stake),
-			(Ferdie, true, Conviction::None, 10_000 * CRU),
+			(Alice, true, Conviction::None, 10_000 * CRU),
 		],
 	)
 	.await;
