@@ -11,7 +11,7 @@ CARGO_FLAGS := --release --locked
 NODE := $(CARGO_TARGET_DIR)/release/crucible-node
 TEST_THREADS ?= 4
 
-.PHONY: setup build run run-local test test-pallets fmt lint chain-specs zombienet
+.PHONY: setup build run test test-pallets test-benchmarks fmt lint chain-specs zombienet
 
 setup:
 	@scripts/setup.sh
@@ -27,7 +27,12 @@ run: build
 test: build
 	cargo fmt --all --check
 	cargo test $(CARGO_FLAGS) --workspace -- --test-threads $(TEST_THREADS)
+	$(MAKE) --no-print-directory test-benchmarks
 	CRUCIBLE_NODE=$(NODE) zombienet/run.sh test -l text
+
+## The FRAME benchmarks of our pallets, run once each as tests (no wasm needed).
+test-benchmarks: setup
+	SKIP_WASM_BUILD=1 cargo test $(CARGO_FLAGS) -p pallet-crucible-validator-set --features runtime-benchmarks
 
 ## Pallet unit tests only, without building the wasm runtime.
 test-pallets: setup

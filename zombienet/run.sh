@@ -57,12 +57,14 @@ if [ ! -f "$chain_spec" ]; then
 	exit 1
 fi
 
-for tool in node npm; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "error: $tool not found; zombienet needs Node.js and npm" >&2
-		exit 1
-	fi
-done
+# Node.js and npm, from Debian's packages when missing.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	echo "==> installing nodejs and npm (zombienet runs on Node.js)"
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
+fi
 
 # Install @zombienet/cli into zombienet/node_modules unless the pinned version is already there.
 cli_pkg="zombienet/node_modules/@zombienet/cli/package.json"

@@ -3,7 +3,7 @@
 
 use super::*;
 use frame_benchmarking::v2::*;
-use frame_support::BoundedVec;
+use frame_support::{traits::EnsureOrigin, BoundedVec};
 
 #[benchmarks]
 mod benchmarks {
