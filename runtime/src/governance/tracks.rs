@@ -48,51 +48,36 @@ const fn linear(from: u32, to: u32) -> Curve {
 	}
 }
 
+/// A track on the production periods every track shares: prepare 2 hours, decide within 14
+/// days, confirm 1 day, enact 1 day after approval; approval falls from 100% to a majority and
+/// support from 50% to 1% of active issuance over the decision period.
+const fn track(
+	id: TrackId,
+	name: &str,
+	max_deciding: u32,
+	decision_deposit: Balance,
+) -> Track<TrackId, Balance, BlockNumber> {
+	Track {
+		id,
+		info: TrackInfo {
+			name: s(name),
+			max_deciding,
+			decision_deposit,
+			prepare_period: 2 * HOURS,
+			decision_period: 14 * DAYS,
+			confirm_period: DAYS,
+			min_enactment_period: DAYS,
+			min_approval: linear(100, 50),
+			min_support: linear(50, 1),
+		},
+	}
+}
+
 /// The tracks, sorted by id.
 pub const TRACKS: [Track<TrackId, Balance, BlockNumber>; 3] = [
-	Track {
-		id: ROOT,
-		info: TrackInfo {
-			name: s("root"),
-			max_deciding: 1,
-			decision_deposit: 100_000 * CRU,
-			prepare_period: 2 * HOURS,
-			decision_period: 14 * DAYS,
-			confirm_period: DAYS,
-			min_enactment_period: DAYS,
-			// Approval from 100% down to a majority; support from 50% down to 1% of issuance.
-			min_approval: linear(100, 50),
-			min_support: linear(50, 1),
-		},
-	},
-	Track {
-		id: GENERAL_ADMIN,
-		info: TrackInfo {
-			name: s("general_admin"),
-			max_deciding: 10,
-			decision_deposit: 10_000 * CRU,
-			prepare_period: 2 * HOURS,
-			decision_period: 14 * DAYS,
-			confirm_period: DAYS,
-			min_enactment_period: DAYS,
-			min_approval: linear(100, 50),
-			min_support: linear(50, 1),
-		},
-	},
-	Track {
-		id: TREASURER,
-		info: TrackInfo {
-			name: s("treasurer"),
-			max_deciding: 10,
-			decision_deposit: 10_000 * CRU,
-			prepare_period: 2 * HOURS,
-			decision_period: 14 * DAYS,
-			confirm_period: DAYS,
-			min_enactment_period: DAYS,
-			min_approval: linear(100, 50),
-			min_support: linear(50, 1),
-		},
-	},
+	track(ROOT, "root", 1, 100_000 * CRU),
+	track(GENERAL_ADMIN, "general_admin", 10, 10_000 * CRU),
+	track(TREASURER, "treasurer", 10, 10_000 * CRU),
 ];
 
 /// `track` with its periods replaced by [`FAST_PERIODS`].
