@@ -1,8 +1,10 @@
 //! Weights of `pallet-crucible-validator-set`.
 //!
 //! Both calls scan a `BoundedVec` of at most `MaxValidators` accounts; the weight is charged for
-//! the full bound. Regenerate with `make weights`, which runs this pallet's FRAME benchmarks
-//! (`benchmarking.rs`) through `crucible-node benchmark pallet` and rewrites this file.
+//! the full bound. These figures are not yet measured: they count the storage accesses (priced
+//! with the runtime's `DbWeight`) and add a compute allowance per call and per validator. The
+//! FRAME benchmarks in `benchmarking.rs` run as tests (`make test-benchmarks`); generating this
+//! file from them needs the benchmark CLI in a feature-gated node build, which is not wired yet.
 
 #![allow(unused_parens, unused_imports, missing_docs)]
 
