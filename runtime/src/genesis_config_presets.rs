@@ -7,7 +7,7 @@
 //! | `testnet`       | four operator keys (below)  | 1 hour    | production   | operators, treasury     |
 
 use crate::{
-	configs::TreasuryPalletId, governance::TrackTiming, AccountId, Balance, BalancesConfig,
+	configs::TreasuryAccount, governance::TrackTiming, AccountId, Balance, BalancesConfig,
 	OriginsConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, ValidatorSetConfig,
 };
 use alloc::{vec, vec::Vec};
@@ -23,7 +23,6 @@ use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_core::crypto::{Ss58Codec, UncheckedFrom};
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::traits::AccountIdConversion;
 
 /// The `testnet` preset's name.
 pub const TESTNET_PRESET: &str = "testnet";
@@ -44,7 +43,7 @@ pub struct GenesisValidator {
 
 /// The treasury's account.
 pub fn treasury_account() -> AccountId {
-	TreasuryPalletId::get().into_account_truncating()
+	TreasuryAccount::get()
 }
 
 fn genesis(
