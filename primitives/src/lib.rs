@@ -1,10 +1,14 @@
 //! Types shared by the Crucible runtime, node, pallets and tests.
 //!
 //! Everything that more than one crate needs to agree on lives here: the account, balance and
-//! block types, and the CRU denominations. Later issues add the cross-pallet traits
-//! (`ProviderRegistry`, `CreditLedger`, `Slashing`, ...) and the ids and GPU types they share.
+//! block types, the CRU denominations, and the cross-pallet traits and runtime-API types of the
+//! burn-mint equilibrium ([`bme`]: `Credits`, `CreditLedger`, `BmeApi`).
 
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod bme;
 
 use sp_runtime::{
 	generic,

@@ -1,0 +1,929 @@
+//! Unit and property tests of the BME pallet.
+
+use crate::{mock::*, *};
+use crucible_primitives::{
+	bme::{BreakerView, CreditLedger, Credits, SubnetEmission, TripReason},
+	currency::CRU,
+};
+use frame_support::{
+	assert_noop, assert_ok,
+	dispatch::{GetDispatchInfo, Pays},
+	traits::fungible::Inspect,
+};
+use sp_runtime::{DispatchError, Permill};
+
+fn balance(who: u64) -> u128 {
+	Balances::balance(&who)
+}
+
+fn check() {
+	Bme::do_try_state().expect("invariants hold");
+}
+
+/// `tenant` buys `n` credits' worth (roughly) and pays `amount` of them to `provider`
+/// through escrow `id`.
+fn earn(tenant: u64, provider: u64, id: u64, amount: Credits) {
+	let price = Bme::usable_prices().unwrap().1;
+	let cru = math::credits_to_cru(amount, price, sp_runtime::Rounding::Up).unwrap() * 11 / 10;
+	assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(tenant), cru, Credits::ZERO));
+	assert_ok!(<Bme as CreditLedger<u64>>::lock(&tenant, id, amount));
+	assert_ok!(<Bme as CreditLedger<u64>>::pay(id, &provider, amount));
+}
+
+/// Runs blocks, feeding `price`, until the epoch ends and its boundary completes.
+fn next_boundary(price: crucible_primitives::bme::Price) {
+	let epoch = Epoch::<Test>::get();
+	let end = (epoch.start + epoch.length) as u64;
+	while System::block_number() < end {
+		feed_for(price, 1);
+	}
+	finish_boundaries(price);
+}
+
+mod oracle {
+	use super::*;
+
+	#[test]
+	fn no_price_until_enough_feeders_and_fresh_feeds() {
+		new_test_ext().execute_with(|| {
+			run_to(2);
+			assert_noop!(
+				Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO),
+				Error::<Test>::OracleStale
+			);
+			// Two fresh feeds of the three needed.
+			for f in &FEEDERS[..2] {
+				assert_ok!(Bme::submit_price(RuntimeOrigin::signed(*f), usd(1000)));
+			}
+			run_to(3);
+			assert_eq!(
+				Bme::price_view().breaker,
+				BreakerView::Tripped { reason: TripReason::Stale, since: 2 }
+			);
+			// Too few registered feeders trips whatever the feeds.
+			assert_ok!(Bme::remove_feeder(RuntimeOrigin::root(), FEEDERS[4]));
+			feed_all_registered(usd(1000));
+			run_to(4);
+			assert!(matches!(
+				Bme::price_view().breaker,
+				BreakerView::Tripped { reason: TripReason::TooFewFeeders, .. }
+			));
+			assert_noop!(
+				Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO),
+				Error::<Test>::OraclePaused
+			);
+		});
+	}
+
+	fn feed_all_registered(price: crucible_primitives::bme::Price) {
+		for r in Feeders::<Test>::get() {
+			assert_ok!(Bme::submit_price(RuntimeOrigin::signed(r.who), price));
+		}
+	}
+
+	#[test]
+	fn a_clean_window_passes_before_minting_after_a_trip() {
+		new_test_ext().execute_with(|| {
+			feed_all(usd(1000));
+			run_to(2);
+			// A live median, but the window is not clean yet.
+			assert!(matches!(Bme::price_view().breaker, BreakerView::Recovering { .. }));
+			assert_noop!(
+				Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO),
+				Error::<Test>::OraclePaused
+			);
+			feed_for(usd(1000), u64::from(WINDOW) - 1);
+			assert_eq!(Bme::price_view().breaker, BreakerView::Live);
+			assert!(events().contains(&Event::OracleLive { twap: usd(1000) }));
+			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO));
+			// Feeds go stale: minting stops with the typed error ...
+			run_to(System::block_number() + 11);
+			assert_noop!(
+				Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO),
+				Error::<Test>::OracleStale
+			);
+			// ... and resumes only after a fresh clean window.
+			feed_for(usd(1000), u64::from(WINDOW) - 1);
+			assert_noop!(
+				Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO),
+				Error::<Test>::OraclePaused
+			);
+			feed_for(usd(1000), 1);
+			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO));
+			check();
+		});
+	}
+
+	#[test]
+	fn outliers_are_dropped_and_wide_spreads_trip() {
+		new_test_ext().execute_with(|| {
+			let prices = [1000, 1001, 1002, 1020, 1003];
+			for (f, p) in FEEDERS.iter().zip(prices) {
+				assert_ok!(Bme::submit_price(RuntimeOrigin::signed(*f), usd(p)));
+			}
+			run_to(2);
+			let view = Bme::price_view();
+			// 1.020 is 1.8% above the median 1.002: dropped; the median of the rest is 1.0015.
+			assert_eq!(view.feeds.iter().filter(|f| f.dropped).count(), 1);
+			assert!(view.feeds[3].dropped);
+			assert_eq!(view.median, Some(usd(10015) / usd(10000) * usd(1000)));
+			// One feed 4% off: the fresh feeds span more than 3%.
+			let prices = [1000, 1001, 1002, 1040, 1003];
+			for (f, p) in FEEDERS.iter().zip(prices) {
+				assert_ok!(Bme::submit_price(RuntimeOrigin::signed(*f), usd(p)));
+			}
+			run_to(3);
+			assert!(matches!(
+				Bme::price_view().breaker,
+				BreakerView::Tripped { reason: TripReason::Spread, .. }
+			));
+			assert!(events().contains(&Event::OracleTripped { reason: TripReason::Spread }));
+		});
+	}
+
+	#[test]
+	fn only_registered_feeders_feed_for_free_once_per_block() {
+		new_test_ext().execute_with(|| {
+			let call = crate::Call::<Test>::submit_price { price: usd(1000) };
+			assert_eq!(
+				call.get_dispatch_info().class,
+				frame_support::dispatch::DispatchClass::Operational
+			);
+			let post = Bme::submit_price(RuntimeOrigin::signed(FEEDERS[0]), usd(1000)).unwrap();
+			assert_eq!(post.pays_fee, Pays::No);
+			assert_noop!(
+				Bme::submit_price(RuntimeOrigin::signed(FEEDERS[0]), usd(1001)),
+				Error::<Test>::AlreadySubmitted
+			);
+			let err = Bme::submit_price(RuntimeOrigin::signed(ALICE), usd(1000)).unwrap_err();
+			assert_eq!(err.error, Error::<Test>::NotFeeder.into());
+			assert_eq!(err.post_info.pays_fee, Pays::Yes);
+			assert_noop!(
+				Bme::submit_price(RuntimeOrigin::signed(FEEDERS[1]), usd(0)),
+				Error::<Test>::ZeroPrice
+			);
+		});
+	}
+
+	#[test]
+	fn governance_manages_feeders_and_parameters() {
+		new_test_ext().execute_with(|| {
+			assert_noop!(
+				Bme::add_feeder(RuntimeOrigin::signed(ALICE), 7),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Bme::add_feeder(RuntimeOrigin::root(), FEEDERS[0]),
+				Error::<Test>::AlreadyFeeder
+			);
+			assert_ok!(Bme::add_feeder(RuntimeOrigin::root(), 7));
+			assert_noop!(Bme::remove_feeder(RuntimeOrigin::root(), 8), Error::<Test>::NotFeeder);
+			assert_ok!(Bme::remove_feeder(RuntimeOrigin::root(), 7));
+			for i in 0..11 {
+				assert_ok!(Bme::add_feeder(RuntimeOrigin::root(), 200 + i));
+			}
+			assert_noop!(
+				Bme::add_feeder(RuntimeOrigin::root(), 300),
+				Error::<Test>::TooManyFeeders
+			);
+
+			let bad = OracleParams { min_fresh: 6, ..oracle_params() };
+			assert_noop!(
+				Bme::set_oracle_params(RuntimeOrigin::root(), bad),
+				Error::<Test>::InvalidParams
+			);
+			let bad = OracleParams { twap_window: 601, ..oracle_params() };
+			assert_noop!(
+				Bme::set_oracle_params(RuntimeOrigin::root(), bad),
+				Error::<Test>::InvalidParams
+			);
+			assert_noop!(
+				Bme::set_oracle_params(RuntimeOrigin::signed(ALICE), oracle_params()),
+				DispatchError::BadOrigin
+			);
+			let good = OracleParams { staleness: 20, ..oracle_params() };
+			assert_ok!(Bme::set_oracle_params(RuntimeOrigin::root(), good));
+			assert_eq!(OracleConfig::<Test>::get(), good);
+
+			let bad = MarketParams { cap_multiple: 6, ..MarketParams::standard() };
+			assert_noop!(
+				Bme::set_market_params(RuntimeOrigin::root(), bad),
+				Error::<Test>::InvalidParams
+			);
+			let bad = MarketParams { spread: Permill::one(), ..MarketParams::standard() };
+			assert_noop!(
+				Bme::set_market_params(RuntimeOrigin::root(), bad),
+				Error::<Test>::InvalidParams
+			);
+			assert_noop!(
+				Bme::set_market_params(RuntimeOrigin::signed(ALICE), MarketParams::standard()),
+				DispatchError::BadOrigin
+			);
+			assert_ok!(Bme::set_market_params(RuntimeOrigin::root(), MarketParams::standard()));
+
+			let bad = EmissionParams { provider_cap_k: Permill::one(), ..emission_params() };
+			assert_noop!(
+				Bme::set_emission_params(RuntimeOrigin::root(), bad),
+				Error::<Test>::InvalidParams
+			);
+			let bad = EmissionParams { epoch_length: 0, ..emission_params() };
+			assert_noop!(
+				Bme::set_emission_params(RuntimeOrigin::root(), bad),
+				Error::<Test>::InvalidParams
+			);
+			assert_noop!(
+				Bme::set_emission_params(RuntimeOrigin::signed(ALICE), emission_params()),
+				DispatchError::BadOrigin
+			);
+			assert_ok!(Bme::set_emission_params(RuntimeOrigin::root(), emission_params()));
+		});
+	}
+
+	#[test]
+	fn a_large_twap_move_defers_the_boundary_and_withholds_its_emission() {
+		new_test_ext().execute_with(|| {
+			make_live(usd(1000));
+			next_boundary(usd(1000));
+			assert!(Summaries::<Test>::get(0).unwrap().executed);
+			// Every feeder agrees on a 20% fall: no spread, but the TWAP jumps.
+			feed_for(usd(800), 1);
+			next_boundary(usd(800));
+			let s = Summaries::<Test>::iter_values()
+				.find(|s| !s.executed)
+				.expect("a deferred boundary");
+			assert_eq!(s.withheld, s.scheduled_emission);
+			assert_eq!(s.flows.emitted, 0);
+			assert!(events().contains(&Event::OracleTripped { reason: TripReason::LargeMove }));
+			// The new level is the reference: after a clean window the next boundary runs.
+			next_boundary(usd(800));
+			let last = Summaries::<Test>::get(Epoch::<Test>::get().index - 1).unwrap();
+			assert!(last.executed);
+			check();
+		});
+	}
+}
+
+mod minting {
+	use super::*;
+
+	#[test]
+	fn mint_burns_at_the_lower_price_less_the_spread() {
+		new_test_ext().execute_with(|| {
+			make_live(usd(2000));
+			// The median drops to 1.98; the TWAP lags above it: the mint uses the median.
+			feed_all(usd(1980));
+			run_to(System::block_number() + 1);
+			let (twap, median) = Bme::usable_prices().unwrap();
+			assert!(twap > median);
+			let issuance = Balances::total_issuance();
+			let before = balance(ALICE);
+			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO));
+			// 100 CRU x 1.98 x 0.995 = 197.01 credits.
+			let got = Accounts::<Test>::get(ALICE).purchased;
+			assert_eq!(got, Credits(197_010_000));
+			let cost = before - balance(ALICE);
+			assert_eq!(cost, 100 * CRU);
+			assert_eq!(issuance - Balances::total_issuance(), cost);
+			let s = Supply::<Test>::get();
+			// The pool gets the credits' worth at the mid price; the spread is burned for good.
+			assert_eq!(s.burned_for_credits, 99_500_000_000_000);
+			assert_eq!(s.spread_burned, cost - s.burned_for_credits);
+			assert_eq!(Bme::remint_pool(), s.burned_for_credits);
+			assert!(
+				matches!(events().last(), Some(Event::CreditsMinted { credits, .. }) if *credits == got)
+			);
+			check();
+		});
+	}
+
+	#[test]
+	fn mint_errors_change_nothing() {
+		new_test_ext().execute_with(|| {
+			make_live(usd(1000));
+			assert_noop!(
+				Bme::mint_credits(RuntimeOrigin::signed(ALICE), 0, Credits::ZERO),
+				Error::<Test>::ZeroCredits
+			);
+			assert_noop!(
+				Bme::mint_credits(RuntimeOrigin::signed(ALICE), 5 * CRU, Credits::ZERO),
+				Error::<Test>::BelowMinimum
+			);
+			assert_noop!(
+				Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, credits(100)),
+				Error::<Test>::SlippageExceeded
+			);
+			assert_noop!(
+				Bme::mint_credits(RuntimeOrigin::signed(CHARLIE), 1_000 * CRU, Credits::ZERO),
+				Error::<Test>::InsufficientCru
+			);
+			assert_noop!(
+				Bme::mint_credits(RuntimeOrigin::signed(ALICE), u128::MAX, Credits::ZERO),
+				Error::<Test>::InsufficientCru
+			);
+		});
+	}
+
+	#[test]
+	fn the_cost_is_rounded_up_and_the_rest_stays_with_the_buyer() {
+		new_test_ext().execute_with(|| {
+			// 1/3 dollar per CRU: credits do not divide CRU evenly.
+			make_live(crucible_primitives::bme::Price::saturating_from_rational(1u32, 3u32));
+			let before = balance(ALICE);
+			let offered = 100 * CRU + 7;
+			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), offered, Credits::ZERO));
+			let got = Accounts::<Test>::get(ALICE).purchased;
+			let cost = before - balance(ALICE);
+			assert!(cost <= offered);
+			let price = math::less_spread(
+				Bme::usable_prices().unwrap().1,
+				MarketConfig::<Test>::get().spread,
+			);
+			// The cost buys exactly the credits; one planck less would not.
+			assert_eq!(math::cru_to_credits(cost, price, sp_runtime::Rounding::Down), Some(got));
+			assert!(
+				math::cru_to_credits(cost - 1, price, sp_runtime::Rounding::Down).unwrap() < got
+			);
+			check();
+		});
+	}
+
+	use sp_runtime::FixedPointNumber;
+}
+
+mod ledger {
+	use super::*;
+
+	#[test]
+	fn escrow_lock_pay_refund_and_the_take_rate() {
+		new_test_ext().execute_with(|| {
+			make_live(usd(1000));
+			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), 1_000 * CRU, Credits::ZERO));
+			let bought = Accounts::<Test>::get(ALICE).purchased;
+			type L = Bme;
+			assert_noop!(
+				<L as CreditLedger<u64>>::lock(&ALICE, 1, bought.saturating_add(Credits(1))),
+				Error::<Test>::InsufficientPurchased
+			);
+			assert_ok!(<L as CreditLedger<u64>>::lock(&ALICE, 1, credits(100)));
+			assert_noop!(
+				<L as CreditLedger<u64>>::lock(&BOB, 1, Credits::ZERO),
+				Error::<Test>::NotEscrowOwner
+			);
+			assert_ok!(<L as CreditLedger<u64>>::lock(&ALICE, 1, credits(100)));
+			assert_eq!(<L as CreditLedger<u64>>::escrow(1), Some((ALICE, credits(200))));
+			assert_noop!(
+				<L as CreditLedger<u64>>::pay(2, &BOB, Credits(1)),
+				Error::<Test>::EscrowNotFound
+			);
+			assert_noop!(
+				<L as CreditLedger<u64>>::pay(1, &BOB, credits(201)),
+				Error::<Test>::InsufficientEscrow
+			);
+			// 5% of 100.000001 credits is 5.00000005: 5.000001 burned (rounded up).
+			let paid = <L as CreditLedger<u64>>::pay(1, &BOB, Credits(100_000_001)).unwrap();
+			assert_eq!(paid.burned, Credits(5_000_001));
+			assert_eq!(paid.to_provider, Credits(95_000_000));
+			assert_eq!(<L as CreditLedger<u64>>::earned(&BOB), Credits(95_000_000));
+			assert_noop!(
+				<L as CreditLedger<u64>>::refund(1, credits(100)),
+				Error::<Test>::InsufficientEscrow
+			);
+			assert_ok!(<L as CreditLedger<u64>>::refund(1, Credits(99_999_999)));
+			assert_eq!(<L as CreditLedger<u64>>::escrow(1), None);
+			assert_eq!(
+				<L as CreditLedger<u64>>::purchased(&ALICE),
+				bought.saturating_sub(Credits(100_000_001))
+			);
+			// Purchased credits are never redeemable.
+			assert_noop!(
+				Bme::redeem(RuntimeOrigin::signed(ALICE), credits(10)),
+				Error::<Test>::InsufficientEarned
+			);
+			check();
+		});
+	}
+}
+
+mod redemption {
+	use super::*;
+
+	#[test]
+	fn redeem_errors_change_nothing() {
+		new_test_ext().execute_with(|| {
+			make_live(usd(1000));
+			earn(ALICE, BOB, 1, credits(100));
+			assert_noop!(
+				Bme::redeem(RuntimeOrigin::signed(BOB), credits(9)),
+				Error::<Test>::BelowMinimum
+			);
+			assert_noop!(
+				Bme::redeem(RuntimeOrigin::signed(BOB), credits(96)),
+				Error::<Test>::InsufficientEarned
+			);
+			assert_noop!(
+				Bme::redeem(RuntimeOrigin::signed(CHARLIE), credits(10)),
+				Error::<Test>::InsufficientEarned
+			);
+		});
+	}
+
+	#[test]
+	fn a_request_waits_for_a_whole_window_then_pays_at_the_higher_price() {
+		new_test_ext().execute_with(|| {
+			make_live(usd(1000));
+			earn(ALICE, BOB, 1, credits(100));
+			// Request late in the epoch: the window before this boundary started earlier.
+			let epoch = Epoch::<Test>::get();
+			let end = (epoch.start + epoch.length) as u64;
+			while System::block_number() < end - 2 {
+				feed_for(usd(1000), 1);
+			}
+			assert_ok!(Bme::redeem(RuntimeOrigin::signed(BOB), credits(95)));
+			assert_eq!(Requests::<Test>::get(BOB).unwrap().round, epoch.index + 1);
+			let before = balance(BOB);
+			next_boundary(usd(1000));
+			assert_eq!(balance(BOB), before, "not paid at the first boundary");
+			assert!(!Bme::account_view(BOB).eligible);
+			// The price rises 1% before the next boundary: the median is above the TWAP.
+			while System::block_number() < (Epoch::<Test>::get().start + EPOCH) as u64 - 1 {
+				feed_for(usd(1000), 1);
+			}
+			feed_for(usd(1010), 1);
+			finish_boundaries(usd(1010));
+			let paid = balance(BOB) - before;
+			// 95 credits at max(TWAP, median) = 1.01: 94.0594... CRU, floored.
+			let price = usd(1010);
+			assert_eq!(
+				paid,
+				math::credits_to_cru(credits(95), price, sp_runtime::Rounding::Down).unwrap()
+			);
+			assert!(Requests::<Test>::get(BOB).is_none());
+			let summary = Summaries::<Test>::iter_values().find(|s| s.requests_paid == 1).unwrap();
+			assert_eq!(summary.credits_redeemed, credits(95));
+			assert_eq!(summary.flows.reminted + summary.flows.new_supply, paid);
+			// Paid from the remint pool: no new supply.
+			assert_eq!(summary.flows.new_supply, 0);
+			check();
+		});
+	}
+
+	#[test]
+	fn a_top_up_re_dates_the_whole_request() {
+		new_test_ext().execute_with(|| {
+			make_live(usd(1000));
+			earn(ALICE, BOB, 1, credits(100));
+			// Early in epoch 0: ripe before its boundary.
+			assert_ok!(Bme::redeem(RuntimeOrigin::signed(BOB), credits(40)));
+			let first = Requests::<Test>::get(BOB).unwrap();
+			assert_eq!(first.round, 0);
+			// Two blocks later a top-up: the whole request now waits for epoch 1's boundary.
+			feed_for(usd(1000), 2);
+			assert_ok!(Bme::redeem(RuntimeOrigin::signed(BOB), credits(40)));
+			let second = Requests::<Test>::get(BOB).unwrap();
+			assert_eq!(second.round, 1);
+			assert_eq!(second.credits, credits(80));
+			check();
+			let before = balance(BOB);
+			next_boundary(usd(1000));
+			assert_eq!(balance(BOB), before);
+			assert_eq!(Requests::<Test>::get(BOB).unwrap().credits, credits(80));
+			next_boundary(usd(1000));
+			assert_eq!(balance(BOB) - before, 80 * CRU);
+			check();
+		});
+	}
+
+	#[test]
+	fn a_run_on_the_queue_is_filled_pro_rata_and_the_rest_carries() {
+		let market = MarketParams { cap_floor: 100 * CRU, ..MarketParams::standard() };
+		ext_with(market).execute_with(|| {
+			make_live(usd(1000));
+			// Three providers earn 1000, 3000 and 96_000 credits; a huge one and two small.
+			earn(ALICE, 11, 1, credits(1_000));
+			earn(ALICE, 12, 2, credits(3_000));
+			earn(BOB, 13, 3, credits(96_000));
+			for p in [11, 12, 13] {
+				let all = Accounts::<Test>::get(p).earned;
+				assert_ok!(Bme::redeem(RuntimeOrigin::signed(p), all));
+			}
+			let queued = Totals::<Test>::get().queued;
+			// Requests ripen after a window; run until a boundary pays them.
+			let mut summary = None;
+			while summary.is_none() {
+				next_boundary(usd(1000));
+				summary = Summaries::<Test>::iter_values().find(|s| s.requests_paid > 0);
+			}
+			let summary = summary.unwrap();
+			// The cap binds: 100 CRU floor (the pool is far larger).
+			assert_eq!(summary.cap, 100 * CRU);
+			let paid = [11u64, 12, 13].map(balance);
+			assert!(paid.iter().sum::<u128>() <= 100 * CRU);
+			// Everyone got the same fraction: no first-come advantage, and the oversized
+			// request did not block the small ones.
+			let left = [11u64, 12, 13].map(|p| Requests::<Test>::get(p).unwrap().credits.0);
+			let asked = [950_000_000u128, 2_850_000_000, 91_200_000_000];
+			for i in 0..3 {
+				let filled = asked[i] - left[i];
+				assert!(filled > 0);
+				// filled / asked equal across requests up to rounding.
+				let ratio = filled * 1_000_000 / asked[i];
+				let ratio0 = (asked[0] - left[0]) * 1_000_000 / asked[0];
+				assert!(ratio.abs_diff(ratio0) <= 1, "{ratio} vs {ratio0}");
+			}
+			// Nothing lost: redeemed + still queued = what was queued.
+			let t = Totals::<Test>::get();
+			assert_eq!(t.redeemed.saturating_add(t.queued), queued);
+			// One summary event per boundary, none per request.
+			let completed =
+				events().iter().filter(|e| matches!(e, Event::BoundaryCompleted { .. })).count();
+			assert_eq!(completed as u32, Summaries::<Test>::iter().count() as u32);
+			// The rest carries and is paid over the next boundaries.
+			for _ in 0..20 {
+				next_boundary(usd(1000));
+			}
+			let t = Totals::<Test>::get();
+			assert!(t.queued < queued.saturating_sub(credits(2_000)));
+			check();
+		});
+	}
+
+	#[test]
+	fn requests_wait_while_the_oracle_is_paused() {
+		new_test_ext().execute_with(|| {
+			make_live(usd(1000));
+			earn(ALICE, BOB, 1, credits(100));
+			// Feeds stop; the request is still accepted.
+			run_to(System::block_number() + 12);
+			assert_ok!(Bme::redeem(RuntimeOrigin::signed(BOB), credits(95)));
+			let before = balance(BOB);
+			run_to(System::block_number() + 3 * u64::from(EPOCH));
+			assert_eq!(balance(BOB), before);
+			assert!(Summaries::<Test>::iter_values().all(|s| !s.executed || s.requests_paid == 0));
+			// Feeds resume; after a clean window the next boundary pays.
+			make_live(usd(1000));
+			next_boundary(usd(1000));
+			next_boundary(usd(1000));
+			assert!(balance(BOB) > before);
+			assert!(Requests::<Test>::get(BOB).is_none());
+			check();
+		});
+	}
+
+	#[test]
+	fn boundary_work_is_spread_over_blocks() {
+		new_test_ext().execute_with(|| {
+			Steps::set(2);
+			make_live(usd(1000));
+			for p in 20..30u64 {
+				earn(ALICE, p, p, credits(20));
+				assert_ok!(Bme::redeem(RuntimeOrigin::signed(p), credits(15)));
+			}
+			let mut blocks_in_batch = 0;
+			while Totals::<Test>::get().queued > Credits::ZERO {
+				feed_for(usd(1000), 1);
+				if Boundary::<Test>::exists() {
+					blocks_in_batch += 1;
+				}
+				check();
+			}
+			// 10 requests at 2 per block: at least 5 blocks of batch.
+			assert!(blocks_in_batch >= 5, "{blocks_in_batch}");
+		});
+	}
+}
+
+mod emission {
+	use super::*;
+
+	#[test]
+	fn parts_sum_to_the_schedule_and_withheld_is_never_minted() {
+		new_test_ext().execute_with(|| {
+			make_live(usd(1000));
+			let treasury = balance(TREASURY);
+			next_boundary(usd(1000));
+			let s = Summaries::<Test>::get(0).unwrap();
+			assert!(s.executed);
+			assert_eq!(s.scheduled_emission, 100 * CRU);
+			// No earned credits yet: the providers' half is withheld; subnets accrue 30%.
+			assert_eq!(s.emitted_providers, 0);
+			assert_eq!(s.subnet_accrued, 30 * CRU);
+			assert_eq!(s.emitted_treasury, 20 * CRU);
+			assert_eq!(s.withheld, 50 * CRU);
+			assert_eq!(
+				s.emitted_providers + s.subnet_accrued + s.emitted_treasury + s.withheld,
+				s.scheduled_emission
+			);
+			assert_eq!(balance(TREASURY) - treasury, 20 * CRU);
+			assert_eq!(Bme::available(), 30 * CRU);
+			check();
+		});
+	}
+
+	#[test]
+	fn the_schedule_decays() {
+		let e = math::scheduled_emission(100 * CRU, EmissionParams::production().decay, 8760);
+		// Halves after a year of hourly epochs (to within 0.01%).
+		assert!(e.abs_diff(50 * CRU) < 50 * CRU / 10_000, "{e}");
+		assert_eq!(
+			math::scheduled_emission(100 * CRU, sp_runtime::Perbill::zero(), 1_000_000),
+			100 * CRU
+		);
+	}
+
+	#[test]
+	fn the_subnet_pot_is_capped_and_drawn_by_minting() {
+		new_test_ext().execute_with(|| {
+			make_live(usd(1000));
+			for _ in 0..40 {
+				next_boundary(usd(1000));
+			}
+			// 30 CRU per epoch, capped at 1,000 CRU.
+			assert_eq!(Bme::available(), 1_000 * CRU);
+			assert_noop!(
+				<Bme as SubnetEmission<u64>>::draw(&CHARLIE, 1_001 * CRU),
+				Error::<Test>::PotExhausted
+			);
+			let issuance = Balances::total_issuance();
+			assert_ok!(<Bme as SubnetEmission<u64>>::draw(&CHARLIE, 400 * CRU));
+			assert_eq!(Balances::total_issuance() - issuance, 400 * CRU);
+			assert_eq!(Bme::available(), 600 * CRU);
+			check();
+		});
+	}
+
+	#[test]
+	fn provider_emission_is_shared_by_earned_credits_and_capped() {
+		new_test_ext().execute_with(|| {
+			make_live(usd(1000));
+			// A steady market: two providers earn 3:1 every epoch.
+			for epoch in 0..30u64 {
+				earn(ALICE, 11, 1000 + 2 * epoch, credits(3_000));
+				earn(ALICE, 12, 1001 + 2 * epoch, credits(1_000));
+				next_boundary(usd(1000));
+			}
+			let s = Summaries::<Test>::get(29).unwrap();
+			assert!(s.emitted_providers > 0);
+			// Cap: k (0.5) x (spread + take-rate = 5.5%) x min(average, current) earned volume.
+			let history = History::<Test>::get();
+			let average = history.iter().map(|h| h.earned.0).sum::<u128>() / 168;
+			let cap = math::provider_cap(
+				Credits(average.min(s.credits_earned.0)),
+				usd(1000),
+				Permill::from_parts(5_000),
+				Permill::from_parts(50_000),
+				Permill::from_percent(50),
+			);
+			assert!(s.emitted_providers <= cap.max(1) + 1);
+			// Withheld + minted + accrued = the schedule.
+			assert_eq!(
+				s.emitted_providers + s.subnet_accrued + s.emitted_treasury + s.withheld,
+				s.scheduled_emission
+			);
+			check();
+		});
+	}
+
+	#[test]
+	fn self_leasing_never_pays() {
+		// An attacker mints credits, leases to itself for a whole epoch after a long quiet
+		// market, redeems everything, and collects the providers' emission: it loses CRU.
+		for honest in [0u128, 1_000, 4_000] {
+			new_test_ext().execute_with(|| {
+				make_live(usd(1000));
+				// History: honest volume for 200 epochs (fills the average).
+				for epoch in 0..200u64 {
+					if honest > 0 {
+						earn(BOB, 12, 10_000 + epoch, credits(honest));
+					}
+					next_boundary(usd(1000));
+				}
+				let start = balance(ALICE);
+				// The attacker self-leases 100,000 credits in one epoch, then redeems.
+				earn(ALICE, ALICE, 1, credits(100_000));
+				next_boundary(usd(1000));
+				let earned = Accounts::<Test>::get(ALICE).earned;
+				assert_ok!(Bme::redeem(RuntimeOrigin::signed(ALICE), earned));
+				for _ in 0..10 {
+					next_boundary(usd(1000));
+				}
+				let left = Accounts::<Test>::get(ALICE).purchased;
+				let left_cru =
+					math::credits_to_cru(left, usd(1000), sp_runtime::Rounding::Down).unwrap();
+				assert!(Requests::<Test>::get(ALICE).is_none());
+				let end = balance(ALICE) + left_cru;
+				assert!(end < start, "honest {honest}: {end} >= {start}");
+				check();
+			});
+		}
+	}
+}
+
+mod attacks {
+	use super::*;
+
+	#[test]
+	fn lag_arbitrage_gains_nothing() {
+		// HIP-18: mint credits while the oracle lags a falling price, redeem on the fresh one.
+		// Here the mint uses the lower of TWAP and median and the redemption the higher, after
+		// a whole window: for every price path the round trip loses.
+		for path in [[1000, 950, 900, 900], [1000, 900, 1000, 1100], [1000, 1000, 1000, 1000]] {
+			new_test_ext().execute_with(|| {
+				make_live(usd(path[0]));
+				feed_for(usd(path[1]), 1);
+				let start = balance(ALICE);
+				earn(ALICE, ALICE, 1, credits(10_000));
+				let left = Accounts::<Test>::get(ALICE).purchased;
+				let earned = Accounts::<Test>::get(ALICE).earned;
+				assert_ok!(Bme::redeem(RuntimeOrigin::signed(ALICE), earned));
+				feed_for(usd(path[2]), u64::from(WINDOW));
+				while Requests::<Test>::get(ALICE).is_some() {
+					next_boundary(usd(path[3]));
+				}
+				// The unspent purchased credits, valued at the best price seen.
+				let best = path.iter().max().unwrap();
+				let left_cru =
+					math::credits_to_cru(left, usd(*best), sp_runtime::Rounding::Up).unwrap();
+				assert!(balance(ALICE) + left_cru < start, "{path:?}");
+				check();
+			});
+		}
+	}
+
+	#[test]
+	fn mint_then_redeem_never_gains_at_a_constant_price() {
+		new_test_ext().execute_with(|| {
+			make_live(usd(1234));
+			let start = balance(ALICE);
+			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), 1_000 * CRU, Credits::ZERO));
+			let all = Accounts::<Test>::get(ALICE).purchased;
+			assert_ok!(<Bme as CreditLedger<u64>>::lock(&ALICE, 1, all));
+			assert_ok!(<Bme as CreditLedger<u64>>::pay(1, &ALICE, all));
+			let earned = Accounts::<Test>::get(ALICE).earned;
+			assert_ok!(Bme::redeem(RuntimeOrigin::signed(ALICE), earned));
+			while Requests::<Test>::get(ALICE).is_some() {
+				next_boundary(usd(1234));
+			}
+			assert!(balance(ALICE) < start);
+			check();
+		});
+	}
+}
+
+mod remint {
+	use super::*;
+
+	#[test]
+	fn the_pool_is_capped_at_outstanding_credits_and_the_excess_is_realized() {
+		new_test_ext().execute_with(|| {
+			make_live(usd(1000));
+			assert_ok!(Bme::mint_credits(
+				RuntimeOrigin::signed(ALICE),
+				10_000 * CRU,
+				Credits::ZERO
+			));
+			let pool = Bme::remint_pool();
+			// Half the credits are paid out and burned as take-rate... here: the take-rate
+			// burns 5% of a payment, so outstanding credits fall below the pool's worth.
+			let all = Accounts::<Test>::get(ALICE).purchased;
+			assert_ok!(<Bme as CreditLedger<u64>>::lock(&ALICE, 1, all));
+			assert_ok!(<Bme as CreditLedger<u64>>::pay(1, &BOB, all));
+			next_boundary(usd(1000));
+			let s = Supply::<Test>::get();
+			assert!(s.realized_net_burn > 0);
+			let outstanding = Totals::<Test>::get().outstanding();
+			assert_eq!(
+				Bme::remint_pool(),
+				math::credits_to_cru(outstanding, usd(1000), sp_runtime::Rounding::Down).unwrap()
+			);
+			assert_eq!(pool - Bme::remint_pool(), s.realized_net_burn);
+			// The spread never entered the pool.
+			assert_eq!(pool, s.burned_for_credits);
+			check();
+		});
+	}
+}
+
+mod views {
+	use super::*;
+
+	#[test]
+	fn views_report_the_state() {
+		new_test_ext().execute_with(|| {
+			make_live(usd(1000));
+			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO));
+			let price = Bme::price_view();
+			assert_eq!(price.feeds.len(), 5);
+			assert!(price.feeds.iter().all(|f| f.fresh && !f.dropped && f.age == Some(1)));
+			assert_eq!(price.median, Some(usd(1000)));
+			assert_eq!(price.twap, Some(usd(1000)));
+			assert_eq!(price.redeem_price, Some(usd(1000)));
+			assert_eq!(price.mint_price, Some(usd(995)));
+			let supply = Bme::supply_view();
+			assert_eq!(supply.total_issuance, Balances::total_issuance());
+			assert_eq!(supply.cumulative, Supply::<Test>::get());
+			for _ in 0..3 {
+				next_boundary(usd(1000));
+			}
+			let page = Bme::epochs_page(None, 2);
+			assert_eq!(page.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(), vec![2, 1]);
+			assert_eq!(page.next, Some(1));
+			let page = Bme::epochs_page(page.next, 2);
+			assert_eq!(page.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(), vec![0]);
+			assert_eq!(page.next, None);
+			let net: i128 =
+				(0..3).map(|e| Summaries::<Test>::get(e).unwrap().flows.net_change()).sum();
+			assert_eq!(Bme::supply_view().net_change_24, net);
+			assert_eq!(Bme::queue_view().requests, 0);
+		});
+	}
+}
+
+mod properties {
+	use super::*;
+	use proptest::prelude::*;
+
+	#[derive(Clone, Debug)]
+	enum Op {
+		Mint(u16),
+		Earn(u8, u16),
+		Redeem(u8, u16),
+		Refund(u16),
+		/// Feed a price moved by this many tenths of a percent, for this many blocks.
+		Feed(i8, u8),
+		/// No feeds for this many blocks (staleness, trips).
+		Gap(u8),
+		/// A crash: the price falls by this many percent over a few blocks.
+		Crash(u8),
+	}
+
+	fn op() -> impl Strategy<Value = Op> {
+		prop_oneof![
+			(1u16..2000).prop_map(Op::Mint),
+			(0u8..3, 1u16..500).prop_map(|(p, c)| Op::Earn(p, c)),
+			(0u8..3, 10u16..500).prop_map(|(p, c)| Op::Redeem(p, c)),
+			(1u16..200).prop_map(Op::Refund),
+			(-20i8..20, 1u8..15).prop_map(|(m, b)| Op::Feed(m, b)),
+			(1u8..25).prop_map(Op::Gap),
+			(10u8..60).prop_map(Op::Crash),
+		]
+	}
+
+	proptest! {
+		#![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+		#[test]
+		fn invariants_hold_over_random_sequences(ops in proptest::collection::vec(op(), 1..60)) {
+			new_test_ext().execute_with(|| {
+				let mut price: u128 = 1000;
+				make_live(usd(price));
+				let mut requested = Credits::ZERO;
+				let mut escrow_id = 0u64;
+				for op in ops {
+					match op {
+						Op::Mint(c) => {
+							let _ = Bme::mint_credits(RuntimeOrigin::signed(ALICE), u128::from(c) * CRU, Credits::ZERO);
+						},
+						Op::Earn(p, c) => {
+							escrow_id += 1;
+							let amount = credits(c.into());
+							if <Bme as CreditLedger<u64>>::lock(&ALICE, escrow_id, amount).is_ok() {
+								// Pay most of it; the rest stays for a refund.
+								let provider = 11 + u64::from(p);
+								let pay = Credits(amount.0 * 3 / 4);
+								assert_ok!(<Bme as CreditLedger<u64>>::pay(escrow_id, &provider, pay));
+							}
+						},
+						Op::Redeem(p, c) => {
+							let amount = credits(c.into());
+							if Bme::redeem(RuntimeOrigin::signed(11 + u64::from(p)), amount).is_ok() {
+								requested = requested.saturating_add(amount);
+							}
+						},
+						Op::Refund(c) => {
+							if let Some((_, left)) = <Bme as CreditLedger<u64>>::escrow(escrow_id) {
+								let amount = left.min(credits(c.into()));
+								assert_ok!(<Bme as CreditLedger<u64>>::refund(escrow_id, amount));
+							}
+						},
+						Op::Feed(m, b) => {
+							price = (price as i128 * (1000 + i128::from(m)) / 1000).max(10) as u128;
+							feed_for(usd(price), b.into());
+						},
+						Op::Gap(b) => run_to(System::block_number() + u64::from(b)),
+						Op::Crash(pct) => {
+							let target = (price * (100 - u128::from(pct)) / 100).max(10);
+							while price > target {
+								price = (price * 99 / 100).max(target);
+								feed_for(usd(price), 1);
+							}
+						},
+					}
+					Bme::do_try_state().unwrap();
+				}
+				// No redemption lost or paid twice: what was requested is redeemed or queued.
+				let t = Totals::<Test>::get();
+				prop_assert_eq!(t.redeemed.saturating_add(t.queued), requested);
+				Ok(())
+			})?;
+		}
+	}
+}
