@@ -32,11 +32,13 @@ test: build
 
 ## The FRAME benchmarks of our pallets, run once each as tests (no wasm needed).
 test-benchmarks: setup
-	SKIP_WASM_BUILD=1 cargo test $(CARGO_FLAGS) -p pallet-crucible-validator-set --features runtime-benchmarks
+	SKIP_WASM_BUILD=1 cargo test $(CARGO_FLAGS) -p pallet-crucible-validator-set -p pallet-crucible-bme \
+		--features pallet-crucible-validator-set/runtime-benchmarks,pallet-crucible-bme/runtime-benchmarks
 
 ## Pallet unit tests only, without building the wasm runtime.
 test-pallets: setup
-	SKIP_WASM_BUILD=1 cargo test --release -p pallet-crucible-origins -p pallet-crucible-validator-set -p crucible-primitives
+	SKIP_WASM_BUILD=1 cargo test --release -p pallet-crucible-origins -p pallet-crucible-validator-set \
+		-p pallet-crucible-bme -p crucible-primitives
 
 fmt:
 	cargo fmt --all

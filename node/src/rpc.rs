@@ -1,6 +1,8 @@
 //! The node's JSON-RPC methods beyond the ones `sc-service` provides (`system_*`, `chain_*`,
-//! `state_*`, `author_*`, `chainHead_v1_*`, ...): `system_accountNextIndex`, `payment_*` and
-//! `grandpa_*`. Later issues merge their `crucible_*` modules here.
+//! `state_*`, `author_*`, `chainHead_v1_*`, ...): `system_accountNextIndex`, `payment_*`,
+//! `grandpa_*`, and Crucible's own `crucible_*` methods ([`bme`]).
+
+pub mod bme;
 
 use std::sync::Arc;
 
@@ -47,6 +49,7 @@ where
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
+	C::Api: crucible_primitives::bme::BmeApi<Block, AccountId>,
 	P: TransactionPool + 'static,
 	B: sc_client_api::Backend<Block> + Send + Sync + 'static,
 	B::State: sc_client_api::StateBackend<sp_runtime::traits::HashingFor<Block>>,
@@ -58,7 +61,8 @@ where
 	let FullDeps { client, pool, grandpa } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(bme::BmeRpcServer::into_rpc(bme::Bme::new(client)))?;
 	module.merge(
 		Grandpa::new(
 			grandpa.subscription_executor,

@@ -1,10 +1,13 @@
 //! The runtime APIs the node, wallets and explorers call (`state_call` reaches every one).
 
 use crate::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
+	AccountId, Aura, Balance, Block, Bme, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
 	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
 use alloc::vec::Vec;
+use crucible_primitives::bme::{
+	AccountCreditsView, CreditTotals, EpochIndex, EpochPage, PriceView, QueueView, SupplyView,
+};
 use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},
 	weights::Weight,
@@ -194,6 +197,32 @@ impl_runtime_apis! {
 		}
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl crucible_primitives::bme::BmeApi<Block, AccountId> for Runtime {
+		fn price() -> PriceView<AccountId> {
+			Bme::price_view()
+		}
+
+		fn credits() -> CreditTotals {
+			pallet_crucible_bme::Totals::<Runtime>::get()
+		}
+
+		fn account(who: AccountId) -> AccountCreditsView {
+			Bme::account_view(who)
+		}
+
+		fn supply() -> SupplyView {
+			Bme::supply_view()
+		}
+
+		fn queue() -> QueueView {
+			Bme::queue_view()
+		}
+
+		fn epochs(before: Option<EpochIndex>, limit: u32) -> EpochPage {
+			Bme::epochs_page(before, limit)
 		}
 	}
 

@@ -5,10 +5,15 @@
 //! | `development`   | Alice                       | 10 blocks | fast         | Alice..Ferdie, treasury |
 //! | `local_testnet` | Alice, Bob, Charlie, Dave   | 10 blocks | fast         | Alice..Ferdie, treasury |
 //! | `testnet`       | four operator keys (below)  | 1 hour    | production   | operators, treasury     |
+//!
+//! BME: `development` and `local_testnet` have one price feeder (Ferdie), a 10-block feed
+//! staleness, a 3-block TWAP window and 10-block epochs; `testnet` has production oracle
+//! parameters (5 feeders, 3 fresh, 50-block staleness, 300-block window), hourly epochs, and no
+//! feeders: the oracle-admin track registers them.
 
 use crate::{
 	configs::TreasuryAccount, governance::TrackTiming, AccountId, Balance, BalancesConfig,
-	OriginsConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, ValidatorSetConfig,
+	BmeConfig, OriginsConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, ValidatorSetConfig,
 };
 use alloc::{vec, vec::Vec};
 use crucible_primitives::{
@@ -17,6 +22,7 @@ use crucible_primitives::{
 	BlockNumber,
 };
 use frame_support::build_struct_json_patch;
+use pallet_crucible_bme::{EmissionParams, MarketParams, OracleParams};
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
@@ -46,11 +52,31 @@ pub fn treasury_account() -> AccountId {
 	TreasuryAccount::get()
 }
 
+/// BME settings of a preset.
+pub struct BmeGenesis {
+	pub feeders: Vec<AccountId>,
+	pub oracle: OracleParams,
+	pub emission: EmissionParams,
+}
+
+/// The development and local presets' BME: Ferdie feeds prices; short windows and epochs.
+pub fn dev_bme() -> BmeGenesis {
+	BmeGenesis {
+		feeders: vec![Sr25519Keyring::Ferdie.to_account_id()],
+		oracle: OracleParams::development(),
+		emission: EmissionParams {
+			epoch_length: DEV_SESSION_LENGTH,
+			..EmissionParams::production()
+		},
+	}
+}
+
 fn genesis(
 	validators: Vec<GenesisValidator>,
 	endowed: Vec<(AccountId, Balance)>,
 	session_length: BlockNumber,
 	timing: TrackTiming,
+	bme: BmeGenesis,
 ) -> Value {
 	let mut balances = endowed;
 	balances.push((treasury_account(), TREASURY_ENDOWMENT));
@@ -69,6 +95,12 @@ fn genesis(
 				.collect::<Vec<_>>(),
 		},
 		origins: OriginsConfig { timing },
+		bme: BmeConfig {
+			feeders: bme.feeders,
+			oracle: bme.oracle,
+			market: MarketParams::standard(),
+			emission: bme.emission,
+		},
 	})
 }
 
@@ -117,6 +149,7 @@ pub fn development_config_genesis() -> Value {
 		dev_endowed(),
 		DEV_SESSION_LENGTH,
 		TrackTiming::Fast,
+		dev_bme(),
 	)
 }
 
@@ -131,6 +164,7 @@ pub fn local_config_genesis() -> Value {
 		dev_endowed(),
 		DEV_SESSION_LENGTH,
 		TrackTiming::Fast,
+		dev_bme(),
 	)
 }
 
@@ -179,7 +213,12 @@ pub fn testnet_config_genesis() -> Value {
 		.collect();
 	let endowed =
 		validators.iter().map(|v| (v.account.clone(), TESTNET_OPERATOR_ENDOWMENT)).collect();
-	genesis(validators, endowed, HOURS, TrackTiming::Production)
+	let bme = BmeGenesis {
+		feeders: Vec::new(),
+		oracle: OracleParams::production(),
+		emission: EmissionParams::production(),
+	};
+	genesis(validators, endowed, HOURS, TrackTiming::Production, bme)
 }
 
 /// The preset `id`, as JSON.

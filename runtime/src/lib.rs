@@ -3,7 +3,9 @@
 //! CRU (12 decimals) in `pallet-balances` with holds and freezes; fees and dust to the treasury;
 //! Aura block production and GRANDPA finality over a validator set that governance changes
 //! (`pallet-crucible-validator-set` feeding `pallet-session`); and OpenGov for CRU holders
-//! (referenda, conviction voting, scheduler, preimages, treasury and Crucible's track origins).
+//! (referenda, conviction voting, scheduler, preimages, treasury and Crucible's track origins);
+//! and the burn-mint equilibrium of compute credits (`pallet-crucible-bme`: credits, the price
+//! oracle, redemptions, emission).
 //! There is no sudo: every privileged change goes through a referendum.
 //!
 //! Pallet configuration lives in [`configs`], the governance tracks in [`governance`], the
@@ -60,7 +62,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("crucible"),
 	authoring_version: 1,
 	// Bump on every change of runtime logic.
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when the transaction format or call indices change.
@@ -165,6 +167,10 @@ mod runtime {
 	pub type Referenda = pallet_referenda;
 	#[runtime::pallet_index(25)]
 	pub type Origins = pallet_crucible_origins;
+
+	// The compute market.
+	#[runtime::pallet_index(30)]
+	pub type Bme = pallet_crucible_bme;
 }
 
 #[cfg(test)]

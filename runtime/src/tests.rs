@@ -4,7 +4,7 @@ use crate::{
 	configs::ToTreasury,
 	genesis_config_presets::treasury_account,
 	governance::{
-		tracks::{FAST_PERIODS, GENERAL_ADMIN, ROOT, TREASURER},
+		tracks::{FAST_PERIODS, GENERAL_ADMIN, ORACLE_ADMIN, ROOT, TREASURER},
 		CrucibleOrigin, TrackTiming, TracksInfo,
 	},
 	AccountId, Balances, OriginCaller, Runtime, RuntimeCall, RuntimeOrigin,
@@ -102,6 +102,8 @@ fn tracks_are_sorted_and_map_one_to_one_to_origins() {
 		assert_eq!(TracksInfo::track_for(&admin), Ok(GENERAL_ADMIN));
 		let treasurer = OriginCaller::Origins(CrucibleOrigin::Treasurer);
 		assert_eq!(TracksInfo::track_for(&treasurer), Ok(TREASURER));
+		let oracle = OriginCaller::Origins(CrucibleOrigin::OracleAdmin);
+		assert_eq!(TracksInfo::track_for(&oracle), Ok(ORACLE_ADMIN));
 		let signed = OriginCaller::system(frame_system::RawOrigin::Signed(alice()));
 		assert_eq!(TracksInfo::track_for(&signed), Err(()));
 	});
@@ -115,7 +117,7 @@ fn production_timing_uses_days_and_fast_timing_uses_blocks() {
 		assert_eq!(root.confirm_period, DAYS);
 	});
 	ext(TrackTiming::Fast).execute_with(|| {
-		for id in [ROOT, GENERAL_ADMIN, TREASURER] {
+		for id in [ROOT, GENERAL_ADMIN, TREASURER, ORACLE_ADMIN] {
 			let track = TracksInfo::info(id).unwrap();
 			assert_eq!(track.prepare_period, FAST_PERIODS.prepare);
 			assert_eq!(track.decision_period, FAST_PERIODS.decision);
@@ -125,5 +127,46 @@ fn production_timing_uses_days_and_fast_timing_uses_blocks() {
 		// Submitted, prepared, decided, confirmed and enacted within 3 minutes of 6 s blocks.
 		let p = FAST_PERIODS;
 		assert!(p.prepare + p.decision + p.min_enactment <= 30);
+	});
+}
+
+#[test]
+fn every_issuance_change_on_the_dev_chain_has_a_counted_cause() {
+	sp_io::TestExternalities::default().execute_with(|| {
+		let patch = crate::genesis_config_presets::development_config_genesis();
+		frame_support::genesis_builder_helper::build_state::<crate::RuntimeGenesisConfig>(
+			serde_json::to_vec(&patch).unwrap(),
+		)
+		.unwrap();
+		let issuance = Balances::total_issuance();
+		assert_eq!(pallet_crucible_bme::GenesisIssuance::<Runtime>::get(), issuance);
+		assert_eq!(
+			pallet_crucible_bme::Feeders::<Runtime>::get()[0].who,
+			Sr25519Keyring::Ferdie.to_account_id()
+		);
+		assert_ok!(crate::Bme::do_try_state());
+		// Fees go to the treasury: the BME counts nothing for them and its invariant holds.
+		type Adapter = FungibleAdapter<Balances, ToTreasury>;
+		let call = RuntimeCall::System(frame_system::Call::remark { remark: vec![] });
+		let info = DispatchInfo::default();
+		let liquidity = <Adapter as OnChargeTransaction<Runtime>>::withdraw_fee(
+			&alice(),
+			&call,
+			&info,
+			MILLI_CRU,
+			0,
+		)
+		.unwrap();
+		<Adapter as OnChargeTransaction<Runtime>>::correct_and_deposit_fee(
+			&alice(),
+			&info,
+			&Default::default(),
+			MILLI_CRU,
+			0,
+			liquidity,
+		)
+		.unwrap();
+		assert_eq!(Balances::total_issuance(), issuance);
+		assert_ok!(crate::Bme::do_try_state());
 	});
 }

@@ -2,6 +2,7 @@
 //! area; each test starts its own node(s) on free ports.
 
 mod e2e {
+	pub mod bme;
 	pub mod chain;
 	pub mod cli;
 	pub mod governance;

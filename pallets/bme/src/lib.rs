@@ -1146,7 +1146,6 @@ pub mod pallet {
 		/// The invariants: CRU issuance has a counted cause for every change; credits minted
 		/// equal their buckets plus what was redeemed and burned; the remint pool is not
 		/// negative; the bucket totals equal a full recount.
-		#[cfg(any(feature = "try-runtime", test))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			let s = Supply::<T>::get();
 			let expected = GenesisIssuance::<T>::get()

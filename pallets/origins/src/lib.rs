@@ -45,6 +45,8 @@ pub mod pallet {
 		GeneralAdmin,
 		/// Spends from the treasury, up to the treasurer's limit.
 		Treasurer,
+		/// The price oracle: its feeders and parameters.
+		OracleAdmin,
 	}
 
 	/// Which periods the referendum tracks run on.
@@ -127,7 +129,7 @@ pub mod pallet {
 		};
 	}
 
-	decl_ensure_origins!(GeneralAdmin, Treasurer);
+	decl_ensure_origins!(GeneralAdmin, Treasurer, OracleAdmin);
 }
 
 #[cfg(test)]
@@ -171,6 +173,9 @@ mod tests {
 		assert!(Treasurer::try_origin(admin).is_err());
 		assert!(GeneralAdmin::try_origin(RuntimeOrigin::root()).is_err());
 		assert!(Treasurer::try_origin(RuntimeOrigin::signed(1)).is_err());
+		let oracle: RuntimeOrigin = Origin::OracleAdmin.into();
+		assert!(OracleAdmin::try_origin(oracle.clone()).is_ok());
+		assert!(GeneralAdmin::try_origin(oracle).is_err());
 	}
 
 	#[test]

@@ -5,7 +5,9 @@
 //! burns nothing (`Burn = 0`).
 
 use crate::{
-	governance::{GeneralAdminOrRoot, TracksInfo, TreasuryRejecter, TreasurySpender},
+	governance::{
+		GeneralAdminOrRoot, OracleAdminOrRoot, TracksInfo, TreasuryRejecter, TreasurySpender,
+	},
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
 	Preimage, Referenda, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
 	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Scheduler, SessionKeys, System, Treasury,
@@ -361,3 +363,15 @@ impl pallet_referenda::Config for Runtime {
 }
 
 impl pallet_crucible_origins::Config for Runtime {}
+
+impl pallet_crucible_bme::Config for Runtime {
+	type Currency = Balances;
+	type OracleOrigin = OracleAdminOrRoot;
+	type EconomicsOrigin = GeneralAdminOrRoot;
+	type TreasuryAccount = TreasuryAccount;
+	type MaxFeeders = ConstU32<16>;
+	// Two hours of blocks.
+	type MaxTwapWindow = ConstU32<1_200>;
+	type BoundaryStepsPerBlock = ConstU32<64>;
+	type WeightInfo = pallet_crucible_bme::weights::SubstrateWeight<Runtime>;
+}

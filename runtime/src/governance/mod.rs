@@ -3,8 +3,9 @@
 //! | track           | origin          | may                                                  |
 //! |-----------------|-----------------|------------------------------------------------------|
 //! | `root`          | `Root`          | anything (runtime upgrades, forced transfers, ...)   |
-//! | `general_admin` | `GeneralAdmin`  | add or remove validators, cancel referenda           |
+//! | `general_admin` | `GeneralAdmin`  | add or remove validators, cancel referenda, BME market and emission parameters |
 //! | `treasurer`     | `Treasurer`     | spend up to [`TREASURER_SPEND_LIMIT`] from the treasury |
+//! | `oracle_admin`  | `OracleAdmin`   | add or remove price feeders, set the oracle's parameters |
 //!
 //! There is no sudo. Adding a track: one variant in `pallet_crucible_origins::Origin`, one row
 //! in [`tracks::TRACKS`] and one arm in `tracks::TracksInfo::track_for`.
@@ -19,7 +20,9 @@ use frame_support::{
 };
 use frame_system::{EnsureRoot, EnsureRootWithSuccess, EnsureWithSuccess};
 
-pub use pallet_crucible_origins::{GeneralAdmin, Origin as CrucibleOrigin, TrackTiming, Treasurer};
+pub use pallet_crucible_origins::{
+	GeneralAdmin, OracleAdmin, Origin as CrucibleOrigin, TrackTiming, Treasurer,
+};
 pub use tracks::TracksInfo;
 
 /// The most a single treasurer-track referendum may spend.
@@ -32,6 +35,9 @@ parameter_types! {
 
 /// Root, or the general admin track.
 pub type GeneralAdminOrRoot = EitherOfDiverse<EnsureRoot<AccountId>, GeneralAdmin>;
+
+/// Root, or the oracle admin track.
+pub type OracleAdminOrRoot = EitherOfDiverse<EnsureRoot<AccountId>, OracleAdmin>;
 
 /// Who may reject treasury spends: root or the treasurer track.
 pub type TreasuryRejecter = EitherOfDiverse<EnsureRoot<AccountId>, Treasurer>;

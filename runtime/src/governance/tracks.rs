@@ -25,6 +25,8 @@ pub const ROOT: TrackId = 0;
 pub const GENERAL_ADMIN: TrackId = 1;
 /// The treasurer track.
 pub const TREASURER: TrackId = 2;
+/// The oracle admin track.
+pub const ORACLE_ADMIN: TrackId = 3;
 
 /// Periods of every track on a chain with `TrackTiming::Fast`, in blocks of 6 s.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -74,10 +76,11 @@ const fn track(
 }
 
 /// The tracks, sorted by id.
-pub const TRACKS: [Track<TrackId, Balance, BlockNumber>; 3] = [
+pub const TRACKS: [Track<TrackId, Balance, BlockNumber>; 4] = [
 	track(ROOT, "root", 1, 100_000 * CRU),
 	track(GENERAL_ADMIN, "general_admin", 10, 10_000 * CRU),
 	track(TREASURER, "treasurer", 10, 10_000 * CRU),
+	track(ORACLE_ADMIN, "oracle_admin", 10, 10_000 * CRU),
 ];
 
 /// `track` with its periods replaced by [`FAST_PERIODS`].
@@ -109,6 +112,7 @@ impl pallet_referenda::TracksInfo<Balance, BlockNumber> for TracksInfo {
 			OriginCaller::system(frame_system::RawOrigin::Root) => Ok(ROOT),
 			OriginCaller::Origins(CrucibleOrigin::GeneralAdmin) => Ok(GENERAL_ADMIN),
 			OriginCaller::Origins(CrucibleOrigin::Treasurer) => Ok(TREASURER),
+			OriginCaller::Origins(CrucibleOrigin::OracleAdmin) => Ok(ORACLE_ADMIN),
 			_ => Err(()),
 		}
 	}
