@@ -133,9 +133,21 @@ fn production_timing_uses_days_and_fast_timing_uses_blocks() {
 #[test]
 fn every_issuance_change_on_the_dev_chain_has_a_counted_cause() {
 	sp_io::TestExternalities::default().execute_with(|| {
-		let patch = crate::genesis_config_presets::development_config_genesis();
+		// The preset is a patch over the default genesis config, as the node applies it.
+		fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+			match (base, patch) {
+				(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
+					for (k, v) in patch {
+						merge(base.entry(k).or_insert(serde_json::Value::Null), v);
+					}
+				}
+				(base, patch) => *base = patch,
+			}
+		}
+		let mut config = serde_json::to_value(crate::RuntimeGenesisConfig::default()).unwrap();
+		merge(&mut config, crate::genesis_config_presets::development_config_genesis());
 		frame_support::genesis_builder_helper::build_state::<crate::RuntimeGenesisConfig>(
-			serde_json::to_vec(&patch).unwrap(),
+			serde_json::to_vec(&config).unwrap(),
 		)
 		.unwrap();
 		let issuance = Balances::total_issuance();
