@@ -580,7 +580,7 @@ pub struct EpochPage {
 
 sp_api::decl_runtime_apis! {
 	/// Queries of the `bme` pallet, for explorers and the node's `crucible_*` JSON-RPC methods.
-	pub trait BmeApi<AccountId: codec::Codec> {
+	pub trait BmeApi<AccountId> where AccountId: codec::Codec {
 		/// The live price with each feed, and the breaker.
 		fn price() -> PriceView<AccountId>;
 		/// Credits outstanding by bucket.
