@@ -807,15 +807,7 @@ pub mod pallet {
 					let market = MarketConfig::<T>::get();
 					let history = History::<T>::get();
 					let pool = Self::remint_pool();
-					let average_paid =
-						math::average(history.iter().map(|h| h.paid), AVERAGE_EPOCHS);
-					let cap = math::redemption_cap(
-						average_paid,
-						market.cap_multiple,
-						market.cap_floor,
-						pool,
-						scheduled,
-					);
+					let cap = Self::redemption_cap(&market, &history, pool, scheduled);
 					let eligible = Totals::<T>::get().eligible;
 					let need = math::credits_to_cru(eligible, price, Rounding::Down).unwrap_or(0);
 					batch.fill = (need > cap).then_some((cap, need));
@@ -1004,22 +996,41 @@ pub mod pallet {
 			Self::deposit_event(Event::BoundaryCompleted { summary: batch.summary });
 		}
 
+		/// A boundary's redemption cap with remint pool `pool` and scheduled emission
+		/// `scheduled`: the market's multiple of the average payout of `history`.
+		fn redemption_cap(
+			market: &MarketParams,
+			history: &[PastEpoch],
+			pool: Balance,
+			scheduled: Balance,
+		) -> Balance {
+			math::redemption_cap(
+				math::average(history.iter().map(|h| h.paid), AVERAGE_EPOCHS),
+				market.cap_multiple,
+				market.cap_floor,
+				pool,
+				scheduled,
+			)
+		}
+
+		/// Takes `amount` out of escrow `id` (removing it when empty); returns its owner.
+		fn take_from_escrow(id: EscrowId, amount: Credits) -> Result<T::AccountId, DispatchError> {
+			let mut escrow = Escrows::<T>::get(id).ok_or(Error::<T>::EscrowNotFound)?;
+			escrow.amount =
+				escrow.amount.checked_sub(amount).ok_or(Error::<T>::InsufficientEscrow)?;
+			let owner = escrow.owner.clone();
+			if escrow.amount.is_zero() {
+				Escrows::<T>::remove(id);
+			} else {
+				Escrows::<T>::insert(id, escrow);
+			}
+			Ok(owner)
+		}
+
 		/// The remint pool R = burned for credits − reminted − realized net burn.
 		pub fn remint_pool() -> Balance {
 			let s = Supply::<T>::get();
 			s.burned_for_credits.saturating_sub(s.reminted).saturating_sub(s.realized_net_burn)
-		}
-
-		/// Records `credits` earned by `provider` this epoch.
-		fn record_earned(provider: &T::AccountId, credits: Credits) {
-			if credits.is_zero() {
-				return;
-			}
-			let epoch = Epoch::<T>::mutate(|e| {
-				e.credits_earned = e.credits_earned.saturating_add(credits);
-				e.index
-			});
-			Earned::<T>::mutate(epoch, provider, |c| *c = c.saturating_add(credits));
 		}
 
 		// ---- runtime API ----
@@ -1108,24 +1119,20 @@ pub mod pallet {
 			let price = usable.map(|(t, m)| t.max(m));
 			let value =
 				|c| price.and_then(|p| math::credits_to_cru(c, p, Rounding::Down)).unwrap_or(0);
-			let market = MarketConfig::<T>::get();
-			let history = History::<T>::get();
-			let scheduled = {
-				let e = EmissionConfig::<T>::get();
-				math::scheduled_emission(e.initial, e.decay, Epoch::<T>::get().index)
-			};
+			let e = EmissionConfig::<T>::get();
+			let scheduled = math::scheduled_emission(e.initial, e.decay, Epoch::<T>::get().index);
+			let next_cap = Self::redemption_cap(
+				&MarketConfig::<T>::get(),
+				&History::<T>::get(),
+				Self::remint_pool(),
+				scheduled,
+			);
 			QueueView {
 				requests: RequestCount::<T>::get(),
 				credits: totals.queued,
 				eligible: totals.eligible,
 				expected_cru: value(totals.queued),
-				next_cap: math::redemption_cap(
-					math::average(history.iter().map(|h| h.paid), AVERAGE_EPOCHS),
-					market.cap_multiple,
-					market.cap_floor,
-					Self::remint_pool(),
-					scheduled,
-				),
+				next_cap,
 			}
 		}
 
@@ -1241,24 +1248,23 @@ pub mod pallet {
 			provider: &T::AccountId,
 			amount: Credits,
 		) -> Result<Payment, DispatchError> {
-			let mut escrow = Escrows::<T>::get(id).ok_or(Error::<T>::EscrowNotFound)?;
-			escrow.amount =
-				escrow.amount.checked_sub(amount).ok_or(Error::<T>::InsufficientEscrow)?;
+			Self::take_from_escrow(id, amount)?;
 			let burned = Credits(MarketConfig::<T>::get().take_rate.mul_ceil(amount.0));
 			let to_provider = amount.saturating_sub(burned);
-			if escrow.amount.is_zero() {
-				Escrows::<T>::remove(id);
-			} else {
-				Escrows::<T>::insert(id, escrow);
-			}
 			Self::mutate_account(provider, |a| a.earned = a.earned.saturating_add(to_provider));
 			Totals::<T>::mutate(|t| {
 				t.escrowed = t.escrowed.saturating_sub(amount);
 				t.earned = t.earned.saturating_add(to_provider);
 				t.take_rate_burned = t.take_rate_burned.saturating_add(burned);
 			});
-			Epoch::<T>::mutate(|e| e.take_rate_burned = e.take_rate_burned.saturating_add(burned));
-			Self::record_earned(provider, to_provider);
+			let epoch = Epoch::<T>::mutate(|e| {
+				e.take_rate_burned = e.take_rate_burned.saturating_add(burned);
+				e.credits_earned = e.credits_earned.saturating_add(to_provider);
+				e.index
+			});
+			if !to_provider.is_zero() {
+				Earned::<T>::mutate(epoch, provider, |c| *c = c.saturating_add(to_provider));
+			}
 			Self::deposit_event(Event::EscrowPaid {
 				id,
 				provider: provider.clone(),
@@ -1269,15 +1275,7 @@ pub mod pallet {
 		}
 
 		fn refund(id: EscrowId, amount: Credits) -> DispatchResult {
-			let mut escrow = Escrows::<T>::get(id).ok_or(Error::<T>::EscrowNotFound)?;
-			escrow.amount =
-				escrow.amount.checked_sub(amount).ok_or(Error::<T>::InsufficientEscrow)?;
-			let owner = escrow.owner.clone();
-			if escrow.amount.is_zero() {
-				Escrows::<T>::remove(id);
-			} else {
-				Escrows::<T>::insert(id, escrow);
-			}
+			let owner = Self::take_from_escrow(id, amount)?;
 			Self::mutate_account(&owner, |a| a.purchased = a.purchased.saturating_add(amount));
 			Totals::<T>::mutate(|t| {
 				t.escrowed = t.escrowed.saturating_sub(amount);
