@@ -2,13 +2,16 @@
 //!
 //! Everything that more than one crate needs to agree on lives here: the account, balance and
 //! block types, the CRU denominations, and the cross-pallet traits and runtime-API types of the
-//! burn-mint equilibrium ([`bme`]: `Credits`, `CreditLedger`, `BmeApi`).
+//! burn-mint equilibrium ([`bme`]: `Credits`, `CreditLedger`, `BmeApi`) and of the provider
+//! registry ([`providers`]: the GPU catalogue, `ProviderRegistry`, `Reputation`, `Slashing`,
+//! `ProvidersApi`).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
 pub mod bme;
+pub mod providers;
 
 use sp_runtime::{
 	generic,

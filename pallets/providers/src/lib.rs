@@ -1,0 +1,949 @@
+//! # Provider registry
+//!
+//! GPU owners register here as **providers** before they can bid on orders. A provider is an
+//! account with a bond held in CRU, a worker client (its sr25519 signing key and HTTP
+//! endpoint), a region, and **devices**, each typed from a governed GPU **catalogue** — never
+//! free text, so a provider cannot claim a GPU the catalogue does not describe, and every bid
+//! shows the exact model. The catalogue states the claim; attestation later checks it.
+//!
+//! ## Terms
+//! - *Bond*: a hold (`HoldReason::ProviderBond`, not a reserve) of a base amount plus a
+//!   per-device amount by the model's class. A device's bond is fixed when it is added.
+//!   Slashes move part of the hold to a beneficiary or the treasury; the hold is always
+//!   `base + device bonds − slashed` (floored at zero), and removing devices releases only
+//!   what keeps it so.
+//! - *Status*: `Active` (may bid and be leased), `Suspended` (by governance, with a recorded
+//!   reason), `Unbonding { until }` (deregistered; still slashable), then `Gone` (the bond is
+//!   withdrawn and every record removed; `Gone` appears only in the final event).
+//! - *Device state*: free, offered in an open bid, or leased. Only free devices can be
+//!   removed; deregistering needs every device free.
+//! - *Supply counters*: per model, devices registered / free at Active providers / offered /
+//!   leased, kept exact on every change, so the market knows in O(1) whether an order could
+//!   be served.
+//!
+//! ## Calls
+//! - Providers: [`Pallet::register_provider`], [`Pallet::add_devices`],
+//!   [`Pallet::remove_devices`], [`Pallet::set_endpoint`], [`Pallet::rotate_worker_key`],
+//!   [`Pallet::deregister`], [`Pallet::withdraw_bond`].
+//! - The market-admin track (`MarketOrigin`): [`Pallet::set_params`], [`Pallet::set_model`],
+//!   [`Pallet::remove_model`], [`Pallet::suspend`], [`Pallet::reinstate`]. There is no other
+//!   privileged path.
+//!
+//! Other pallets use the registry through [`ProviderRegistry`] (status, devices, reserving
+//! devices for bids and leases), [`Reputation`] and [`Slashing`], declared in primitives.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+pub mod logic;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use crucible_primitives::providers::{ProviderRegistry, Reputation, Slashing};
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::{logic, types::*, ProviderRegistry, Reputation, Slashing, WeightInfo};
+	use alloc::{collections::BTreeMap, string::String, vec::Vec};
+	use crucible_primitives::{
+		providers::{
+			BondView, DeviceId, DeviceState, DeviceUse, DeviceView, GpuClass, GpuModelId,
+			GpuModelView, ModelSupplyView, ProviderFilter, ProviderPage, ProviderStatus,
+			ProviderSummary, ProviderView, ReputationCounters, ReputationEvent, SlashReason,
+			StatusChangeView, SupplySummary, WorkerKey,
+		},
+		Balance, BlockNumber,
+	};
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{InspectHold, Mutate, MutateHold},
+			tokens::{Fortitude, Precision, Restriction},
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_runtime::traits::UniqueSaturatedInto;
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// CRU, with holds for bonds.
+		type Currency: MutateHold<Self::AccountId, Balance = Balance, Reason = Self::RuntimeHoldReason>
+			+ InspectHold<Self::AccountId>
+			+ Mutate<Self::AccountId>;
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// Changes parameters and the catalogue, suspends and reinstates providers (the
+		/// market-admin track).
+		type MarketOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// Receives slashes that name no beneficiary.
+		type TreasuryAccount: Get<Self::AccountId>;
+		/// Most devices per provider.
+		#[pallet::constant]
+		type MaxDevices: Get<u32>;
+		/// Most models in the catalogue.
+		#[pallet::constant]
+		type MaxModels: Get<u32>;
+		/// Weights of the calls and of the trait operations.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds CRU.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A provider's bond: base plus per-device bonds, less slashes.
+		ProviderBond,
+	}
+
+	/// The registry's governed parameters.
+	#[pallet::storage]
+	pub type Params<T> = StorageValue<_, ProviderParams, ValueQuery>;
+
+	/// The GPU catalogue.
+	#[pallet::storage]
+	pub type Catalogue<T> = CountedStorageMap<_, Twox64Concat, GpuModelId, GpuModel>;
+
+	/// Devices per catalogue model: registered, free at Active providers, offered, leased.
+	#[pallet::storage]
+	pub type Supply<T> = StorageMap<_, Twox64Concat, GpuModelId, DeviceCounts, ValueQuery>;
+
+	/// Providers by owner account.
+	#[pallet::storage]
+	pub type Providers<T: Config> = CountedStorageMap<_, Blake2_128Concat, T::AccountId, Provider>;
+
+	/// Each provider's devices, in id order.
+	#[pallet::storage]
+	pub type Devices<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<Device, T::MaxDevices>,
+		ValueQuery,
+	>;
+
+	/// Which provider a worker key belongs to (a key serves one provider only).
+	#[pallet::storage]
+	pub type WorkerKeys<T: Config> = StorageMap<_, Blake2_128Concat, WorkerKey, T::AccountId>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The initial catalogue.
+		pub catalogue: Vec<(GpuModelId, GpuModel)>,
+		/// The initial parameters.
+		pub params: ProviderParams,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			assert!(self.params.is_valid(), "provider parameters are invalid");
+			assert!(
+				self.catalogue.len() as u32 <= T::MaxModels::get(),
+				"catalogue exceeds MaxModels"
+			);
+			for (id, model) in &self.catalogue {
+				assert!(Pallet::<T>::model_is_valid(model), "catalogue entry {id} is invalid");
+				assert!(!Catalogue::<T>::contains_key(id), "catalogue id {id} repeats");
+				Catalogue::<T>::insert(id, model);
+			}
+			Params::<T>::put(self.params);
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A provider registered and its base bond is held.
+		ProviderRegistered { who: T::AccountId, worker_key: WorkerKey, bond: Balance },
+		/// Devices were added; their bonds are held.
+		DevicesAdded {
+			who: T::AccountId,
+			model: GpuModelId,
+			first: DeviceId,
+			count: u32,
+			bond: Balance,
+		},
+		/// Devices were removed; `released` of bond was released.
+		DevicesRemoved { who: T::AccountId, devices: Vec<DeviceId>, released: Balance },
+		/// The worker client's endpoint changed.
+		EndpointChanged { who: T::AccountId },
+		/// The worker key was rotated.
+		WorkerKeyRotated { who: T::AccountId, old: WorkerKey, new: WorkerKey },
+		/// The provider deregistered; its bond can be withdrawn from `until`.
+		Deregistered { who: T::AccountId, until: BlockNumber },
+		/// The bond was released and the provider's records removed (status `Gone`).
+		BondWithdrawn { who: T::AccountId, amount: Balance },
+		/// Governance suspended the provider.
+		Suspended { who: T::AccountId, reason: Reason },
+		/// Governance reinstated the provider.
+		Reinstated { who: T::AccountId, reason: Reason },
+		/// Part of the bond went to `beneficiary` (the treasury when none was named).
+		Slashed {
+			who: T::AccountId,
+			amount: Balance,
+			beneficiary: T::AccountId,
+			reason: SlashReason,
+		},
+		/// The parameters changed (existing bonds are unchanged).
+		ParamsSet { params: ProviderParams },
+		/// A catalogue entry was added or changed.
+		ModelSet { id: GpuModelId },
+		/// A catalogue entry was removed.
+		ModelRemoved { id: GpuModelId },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account is already a provider.
+		AlreadyRegistered,
+		/// The account is not a provider.
+		NotRegistered,
+		/// The free balance cannot cover the bond.
+		InsufficientBond,
+		/// The endpoint is not an `http(s)://host[:port][/path]` URL within the bound.
+		MalformedEndpoint,
+		/// The region is not a code of lowercase letters, digits and inner hyphens.
+		MalformedRegion,
+		/// Metadata or a reason is too long, not UTF-8, or has control characters.
+		MalformedText,
+		/// A reason must be given.
+		EmptyReason,
+		/// The worker key already serves a provider.
+		WorkerKeyInUse,
+		/// The new worker key is the current one.
+		SameWorkerKey,
+		/// No catalogue model has this id.
+		UnknownModel,
+		/// The model has registered devices.
+		ModelInUse,
+		/// The catalogue is full.
+		CatalogueFull,
+		/// A catalogue entry needs a UTF-8 name, VRAM and throughput.
+		InvalidModel,
+		/// A bond or period of zero.
+		InvalidParams,
+		/// Adding no devices, or removing none.
+		NoDevices,
+		/// More devices than a provider may have.
+		TooManyDevices,
+		/// The provider has no device with this id (or it was named twice).
+		UnknownDevice,
+		/// The device is offered in a bid or leased.
+		DeviceBusy,
+		/// The device is not in the use named.
+		DeviceNotInUse,
+		/// Only an Active provider may do this.
+		NotActive,
+		/// Only a Suspended provider may be reinstated.
+		NotSuspended,
+		/// The provider is unbonding.
+		Unbonding,
+		/// The provider is not unbonding.
+		NotUnbonding,
+		/// The unbonding period has not ended.
+		StillUnbonding,
+		/// A device is offered or leased.
+		DevicesInUse,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Become a provider: hold the base bond and record the worker client's `endpoint`
+		/// (an `http(s)` URL), `region` code, sr25519 `worker_key` and free-text `metadata`
+		/// (UTF-8). Add devices afterwards with [`Pallet::add_devices`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_provider())]
+		pub fn register_provider(
+			origin: OriginFor<T>,
+			endpoint: Vec<u8>,
+			region: Vec<u8>,
+			worker_key: WorkerKey,
+			metadata: Vec<u8>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!Providers::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
+			let endpoint = Self::endpoint(endpoint)?;
+			let region: Region = region.try_into().map_err(|_| Error::<T>::MalformedRegion)?;
+			ensure!(
+				logic::check_region(&region, MAX_REGION_LEN as usize),
+				Error::<T>::MalformedRegion
+			);
+			let metadata = Self::text::<ConstU32<MAX_METADATA_LEN>>(metadata)?;
+			ensure!(!WorkerKeys::<T>::contains_key(worker_key), Error::<T>::WorkerKeyInUse);
+
+			let bond = Params::<T>::get().base_bond;
+			T::Currency::hold(&HoldReason::ProviderBond.into(), &who, bond)
+				.map_err(|_| Error::<T>::InsufficientBond)?;
+			let now = Self::now();
+			let mut provider = Provider {
+				worker_key,
+				endpoint,
+				region,
+				metadata,
+				status: ProviderStatus::Active,
+				registered_at: now,
+				base_bond: bond,
+				device_bonds: 0,
+				slashed: 0,
+				next_device: 0,
+				history: BoundedVec::new(),
+				reputation: ReputationCounters::default(),
+			};
+			provider.push_status(now, ProviderStatus::Active, Reason::new());
+			Providers::<T>::insert(&who, provider);
+			WorkerKeys::<T>::insert(worker_key, &who);
+			Self::deposit_event(Event::ProviderRegistered { who, worker_key, bond });
+			Ok(())
+		}
+
+		/// Declare `count` more devices of catalogue `model`, holding the model class's
+		/// per-device bond for each. Active providers only.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::add_devices(*count))]
+		pub fn add_devices(origin: OriginFor<T>, model: GpuModelId, count: u32) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(count > 0, Error::<T>::NoDevices);
+			let mut provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(provider.status == ProviderStatus::Active, Error::<T>::NotActive);
+			let spec = Catalogue::<T>::get(model).ok_or(Error::<T>::UnknownModel)?;
+			let mut devices = Devices::<T>::get(&who);
+			ensure!(
+				devices.len().saturating_add(count as usize) <= T::MaxDevices::get() as usize,
+				Error::<T>::TooManyDevices
+			);
+			let per_device = Params::<T>::get().device_bonds.of(spec.class);
+			let bond = per_device.checked_mul(count.into()).ok_or(Error::<T>::InsufficientBond)?;
+			T::Currency::hold(&HoldReason::ProviderBond.into(), &who, bond)
+				.map_err(|_| Error::<T>::InsufficientBond)?;
+
+			// A slash beyond the bond left after removals (the hold is floored at zero) pays
+			// for no new device: forget the excess, so the new bonds are held in full and the
+			// hold stays `base + device bonds − slashed`.
+			provider.slashed =
+				provider.slashed.min(provider.base_bond.saturating_add(provider.device_bonds));
+			let first = provider.next_device;
+			for id in first..first.saturating_add(count) {
+				let device = Device { id, model, bond: per_device, state: DeviceState::Free };
+				// Cannot fail: the length was checked above.
+				devices.try_push(device).map_err(|_| Error::<T>::TooManyDevices)?;
+			}
+			provider.next_device = first.saturating_add(count);
+			provider.device_bonds = provider.device_bonds.saturating_add(bond);
+			Supply::<T>::mutate(model, |c| {
+				c.registered = c.registered.saturating_add(count);
+				c.free = c.free.saturating_add(count);
+			});
+			Devices::<T>::insert(&who, devices);
+			Providers::<T>::insert(&who, provider);
+			Self::deposit_event(Event::DevicesAdded { who, model, first, count, bond });
+			Ok(())
+		}
+
+		/// Remove free devices by id, releasing their bonds (less any slashes not yet covered
+		/// by the remaining bond). A device offered in a bid or leased cannot be removed.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::remove_devices(devices.len().min(T::MaxDevices::get() as usize) as u32))]
+		pub fn remove_devices(origin: OriginFor<T>, devices: Vec<DeviceId>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!devices.is_empty(), Error::<T>::NoDevices);
+			ensure!(devices.len() <= T::MaxDevices::get() as usize, Error::<T>::TooManyDevices);
+			let mut provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(
+				!matches!(provider.status, ProviderStatus::Unbonding { .. }),
+				Error::<T>::Unbonding
+			);
+			let mut owned = Devices::<T>::get(&who);
+			let mut removed = BTreeMap::<GpuModelId, u32>::new();
+			let mut bonds: Balance = 0;
+			for id in &devices {
+				let at = owned.iter().position(|d| d.id == *id).ok_or(Error::<T>::UnknownDevice)?;
+				ensure!(owned[at].state == DeviceState::Free, Error::<T>::DeviceBusy);
+				let device = owned.remove(at);
+				*removed.entry(device.model).or_default() += 1;
+				bonds = bonds.saturating_add(device.bond);
+			}
+			let held = provider.expected_hold();
+			provider.device_bonds = provider.device_bonds.saturating_sub(bonds);
+			let released = logic::release_to(
+				held,
+				provider.base_bond.saturating_add(provider.device_bonds),
+				provider.slashed,
+			);
+			Self::release(&who, released)?;
+			let active = provider.status == ProviderStatus::Active;
+			for (model, n) in removed {
+				Supply::<T>::mutate(model, |c| {
+					c.registered = c.registered.saturating_sub(n);
+					if active {
+						c.free = c.free.saturating_sub(n);
+					}
+				});
+			}
+			Devices::<T>::insert(&who, owned);
+			Providers::<T>::insert(&who, provider);
+			Self::deposit_event(Event::DevicesRemoved { who, devices, released });
+			Ok(())
+		}
+
+		/// Point validators at a new worker-client endpoint (an `http(s)` URL).
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::set_endpoint())]
+		pub fn set_endpoint(origin: OriginFor<T>, endpoint: Vec<u8>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let endpoint = Self::endpoint(endpoint)?;
+			Providers::<T>::try_mutate(&who, |p| -> DispatchResult {
+				let p = p.as_mut().ok_or(Error::<T>::NotRegistered)?;
+				ensure!(
+					!matches!(p.status, ProviderStatus::Unbonding { .. }),
+					Error::<T>::Unbonding
+				);
+				p.endpoint = endpoint;
+				Ok(())
+			})?;
+			Self::deposit_event(Event::EndpointChanged { who });
+			Ok(())
+		}
+
+		/// Replace the worker client's signing key (the old key stops being recognised at
+		/// once).
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::rotate_worker_key())]
+		pub fn rotate_worker_key(origin: OriginFor<T>, new: WorkerKey) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let old = Providers::<T>::try_mutate(&who, |p| -> Result<WorkerKey, DispatchError> {
+				let p = p.as_mut().ok_or(Error::<T>::NotRegistered)?;
+				ensure!(
+					!matches!(p.status, ProviderStatus::Unbonding { .. }),
+					Error::<T>::Unbonding
+				);
+				ensure!(p.worker_key != new, Error::<T>::SameWorkerKey);
+				ensure!(!WorkerKeys::<T>::contains_key(new), Error::<T>::WorkerKeyInUse);
+				Ok(core::mem::replace(&mut p.worker_key, new))
+			})?;
+			WorkerKeys::<T>::remove(old);
+			WorkerKeys::<T>::insert(new, &who);
+			Self::deposit_event(Event::WorkerKeyRotated { who, old, new });
+			Ok(())
+		}
+
+		/// Stop providing: every device must be free. The bond stays held (and slashable) for
+		/// the unbonding period, then [`Pallet::withdraw_bond`] releases it.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::deregister())]
+		pub fn deregister(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(
+				!matches!(provider.status, ProviderStatus::Unbonding { .. }),
+				Error::<T>::Unbonding
+			);
+			let devices = Devices::<T>::get(&who);
+			ensure!(devices.iter().all(|d| d.state == DeviceState::Free), Error::<T>::DevicesInUse);
+			if provider.status == ProviderStatus::Active {
+				Self::shift_free(&devices, false);
+			}
+			let now = Self::now();
+			let until = now.saturating_add(Params::<T>::get().unbonding_period);
+			provider.push_status(now, ProviderStatus::Unbonding { until }, Reason::new());
+			Providers::<T>::insert(&who, provider);
+			Self::deposit_event(Event::Deregistered { who, until });
+			Ok(())
+		}
+
+		/// After the unbonding period: release the remaining bond and remove the provider, its
+		/// devices and its worker key.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::withdraw_bond())]
+		pub fn withdraw_bond(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+			let ProviderStatus::Unbonding { until } = provider.status else {
+				return Err(Error::<T>::NotUnbonding.into());
+			};
+			ensure!(Self::now() >= until, Error::<T>::StillUnbonding);
+			let amount = provider.expected_hold();
+			Self::release(&who, amount)?;
+			for d in Devices::<T>::take(&who) {
+				Supply::<T>::mutate(d.model, |c| c.registered = c.registered.saturating_sub(1));
+			}
+			WorkerKeys::<T>::remove(provider.worker_key);
+			Providers::<T>::remove(&who);
+			Self::deposit_event(Event::BondWithdrawn { who, amount });
+			Ok(())
+		}
+
+		/// Set the registry's parameters. Bonds already held are unchanged; new devices and
+		/// new providers hold the new amounts.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::set_params())]
+		pub fn set_params(origin: OriginFor<T>, params: ProviderParams) -> DispatchResult {
+			T::MarketOrigin::ensure_origin(origin)?;
+			ensure!(params.is_valid(), Error::<T>::InvalidParams);
+			Params::<T>::put(params);
+			Self::deposit_event(Event::ParamsSet { params });
+			Ok(())
+		}
+
+		/// Add catalogue entry `id`, or change it while no device of it is registered.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::set_model())]
+		pub fn set_model(origin: OriginFor<T>, id: GpuModelId, model: GpuModel) -> DispatchResult {
+			T::MarketOrigin::ensure_origin(origin)?;
+			ensure!(Self::model_is_valid(&model), Error::<T>::InvalidModel);
+			if Catalogue::<T>::contains_key(id) {
+				ensure!(Supply::<T>::get(id).registered == 0, Error::<T>::ModelInUse);
+			} else {
+				ensure!(Catalogue::<T>::count() < T::MaxModels::get(), Error::<T>::CatalogueFull);
+			}
+			Catalogue::<T>::insert(id, model);
+			Self::deposit_event(Event::ModelSet { id });
+			Ok(())
+		}
+
+		/// Remove catalogue entry `id`; no device of it may be registered.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::remove_model())]
+		pub fn remove_model(origin: OriginFor<T>, id: GpuModelId) -> DispatchResult {
+			T::MarketOrigin::ensure_origin(origin)?;
+			ensure!(Catalogue::<T>::contains_key(id), Error::<T>::UnknownModel);
+			ensure!(Supply::<T>::get(id).registered == 0, Error::<T>::ModelInUse);
+			Catalogue::<T>::remove(id);
+			Supply::<T>::remove(id);
+			Self::deposit_event(Event::ModelRemoved { id });
+			Ok(())
+		}
+
+		/// Suspend Active provider `who` with a recorded `reason`: it can no longer bid, and
+		/// its free devices leave the free counters. Running leases are the market's to close.
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::suspend())]
+		pub fn suspend(origin: OriginFor<T>, who: T::AccountId, reason: Vec<u8>) -> DispatchResult {
+			T::MarketOrigin::ensure_origin(origin)?;
+			let reason = Self::reason(reason)?;
+			let mut provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(provider.status == ProviderStatus::Active, Error::<T>::NotActive);
+			Self::shift_free(&Devices::<T>::get(&who), false);
+			provider.push_status(Self::now(), ProviderStatus::Suspended, reason.clone());
+			Providers::<T>::insert(&who, provider);
+			Self::deposit_event(Event::Suspended { who, reason });
+			Ok(())
+		}
+
+		/// Reinstate Suspended provider `who` with a recorded `reason`.
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::reinstate())]
+		pub fn reinstate(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			reason: Vec<u8>,
+		) -> DispatchResult {
+			T::MarketOrigin::ensure_origin(origin)?;
+			let reason = Self::reason(reason)?;
+			let mut provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(provider.status == ProviderStatus::Suspended, Error::<T>::NotSuspended);
+			Self::shift_free(&Devices::<T>::get(&who), true);
+			provider.push_status(Self::now(), ProviderStatus::Active, reason.clone());
+			Providers::<T>::insert(&who, provider);
+			Self::deposit_event(Event::Reinstated { who, reason });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		fn now() -> BlockNumber {
+			frame_system::Pallet::<T>::block_number().unique_saturated_into()
+		}
+
+		fn endpoint(raw: Vec<u8>) -> Result<Endpoint, DispatchError> {
+			logic::check_endpoint(&raw, MAX_ENDPOINT_LEN as usize)
+				.map_err(|_| Error::<T>::MalformedEndpoint)?;
+			Ok(raw.try_into().map_err(|_| Error::<T>::MalformedEndpoint)?)
+		}
+
+		fn text<N: Get<u32>>(raw: Vec<u8>) -> Result<BoundedVec<u8, N>, DispatchError> {
+			ensure!(logic::check_text(&raw), Error::<T>::MalformedText);
+			Ok(raw.try_into().map_err(|_| Error::<T>::MalformedText)?)
+		}
+
+		fn reason(raw: Vec<u8>) -> Result<Reason, DispatchError> {
+			ensure!(!raw.is_empty(), Error::<T>::EmptyReason);
+			Self::text(raw)
+		}
+
+		pub(crate) fn model_is_valid(model: &GpuModel) -> bool {
+			!model.name.is_empty()
+				&& logic::check_text(&model.name)
+				&& model.vram_mib > 0
+				&& model.int8_tops > 0
+		}
+
+		fn release(who: &T::AccountId, amount: Balance) -> DispatchResult {
+			if amount > 0 {
+				T::Currency::release(
+					&HoldReason::ProviderBond.into(),
+					who,
+					amount,
+					Precision::Exact,
+				)?;
+			}
+			Ok(())
+		}
+
+		/// Move a provider's free devices into (`to_free`) or out of the free counters.
+		fn shift_free(devices: &[Device], to_free: bool) {
+			let mut per_model = BTreeMap::<GpuModelId, u32>::new();
+			for d in devices.iter().filter(|d| d.state == DeviceState::Free) {
+				*per_model.entry(d.model).or_default() += 1;
+			}
+			for (model, n) in per_model {
+				Supply::<T>::mutate(model, |c| {
+					c.free =
+						if to_free { c.free.saturating_add(n) } else { c.free.saturating_sub(n) }
+				});
+			}
+		}
+
+		/// Change the state of `ids` of provider `who` from `from` to `to`, all or nothing,
+		/// keeping the counters exact.
+		fn move_devices(
+			who: &T::AccountId,
+			ids: &[DeviceId],
+			from: DeviceState,
+			to: DeviceState,
+		) -> DispatchResult {
+			let provider = Providers::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
+			if from == DeviceState::Free {
+				ensure!(provider.status == ProviderStatus::Active, Error::<T>::NotActive);
+			}
+			ensure!(!ids.is_empty(), Error::<T>::NoDevices);
+			let active = provider.status == ProviderStatus::Active;
+			let mut devices = Devices::<T>::get(who);
+			let mut per_model = BTreeMap::<GpuModelId, u32>::new();
+			for (i, id) in ids.iter().enumerate() {
+				ensure!(!ids[..i].contains(id), Error::<T>::UnknownDevice);
+				let d =
+					devices.iter_mut().find(|d| d.id == *id).ok_or(Error::<T>::UnknownDevice)?;
+				if d.state != from {
+					return Err(if from == DeviceState::Free {
+						Error::<T>::DeviceBusy
+					} else {
+						Error::<T>::DeviceNotInUse
+					}
+					.into());
+				}
+				d.state = to;
+				*per_model.entry(d.model).or_default() += 1;
+			}
+			for (model, n) in per_model {
+				Supply::<T>::mutate(model, |c| {
+					Self::count_state(c, from, active, n, false);
+					Self::count_state(c, to, active, n, true);
+				});
+			}
+			Devices::<T>::insert(who, devices);
+			Ok(())
+		}
+
+		fn count_state(c: &mut DeviceCounts, state: DeviceState, active: bool, n: u32, add: bool) {
+			let counter = match state {
+				DeviceState::Free if active => &mut c.free,
+				DeviceState::Free => return,
+				DeviceState::InUse(DeviceUse::Offered(_)) => &mut c.offered,
+				DeviceState::InUse(DeviceUse::Leased(_)) => &mut c.leased,
+			};
+			*counter = if add { counter.saturating_add(n) } else { counter.saturating_sub(n) };
+		}
+
+		fn text_of(bytes: &[u8]) -> String {
+			String::from_utf8_lossy(bytes).into_owned()
+		}
+
+		fn device_views(who: &T::AccountId) -> Vec<DeviceView> {
+			Devices::<T>::get(who)
+				.into_iter()
+				.map(|d| DeviceView { id: d.id, model: d.model, bond: d.bond, state: d.state })
+				.collect()
+		}
+
+		/// One provider with its devices, bond, history and reputation.
+		pub fn provider_view(who: T::AccountId) -> Option<ProviderView<T::AccountId>> {
+			let p = Providers::<T>::get(&who)?;
+			let held = T::Currency::balance_on_hold(&HoldReason::ProviderBond.into(), &who);
+			Some(ProviderView {
+				devices: Self::device_views(&who),
+				owner: who,
+				status: p.status,
+				worker_key: p.worker_key,
+				endpoint: Self::text_of(&p.endpoint),
+				region: Self::text_of(&p.region),
+				metadata: Self::text_of(&p.metadata),
+				registered_at: p.registered_at,
+				bond: BondView {
+					base: p.base_bond,
+					devices: p.device_bonds,
+					slashed: p.slashed,
+					held,
+				},
+				history: p
+					.history
+					.iter()
+					.map(|c| StatusChangeView {
+						at: c.at,
+						status: c.status,
+						reason: Self::text_of(&c.reason),
+					})
+					.collect(),
+				reputation: p.reputation,
+			})
+		}
+
+		/// At most this many providers are read per page, matching or not, so a rare filter
+		/// cannot make one query walk the whole registry.
+		pub const SCAN_LIMIT: u32 = 1_000;
+
+		/// A page of providers matching `filter`, after `cursor`.
+		pub fn providers_page(
+			filter: ProviderFilter,
+			cursor: Option<T::AccountId>,
+			limit: u32,
+		) -> ProviderPage<T::AccountId> {
+			let limit = limit.clamp(1, 100) as usize;
+			let mut iter = match cursor {
+				Some(c) => Providers::<T>::iter_from(Providers::<T>::hashed_key_for(c)),
+				None => Providers::<T>::iter(),
+			};
+			let mut providers = Vec::new();
+			let mut last = None;
+			let mut scanned = 0;
+			let mut exhausted = true;
+			for (who, p) in iter.by_ref() {
+				scanned += 1;
+				let devices = Devices::<T>::get(&who);
+				let pass = filter.status.is_none_or(|s| s.matches(&p.status))
+					&& filter.region.as_ref().is_none_or(|r| r.as_bytes() == &p.region[..])
+					&& filter.model.is_none_or(|m| devices.iter().any(|d| d.model == m));
+				if pass {
+					providers.push(ProviderSummary {
+						owner: who.clone(),
+						status: p.status,
+						region: Self::text_of(&p.region),
+						endpoint: Self::text_of(&p.endpoint),
+						devices: devices.len() as u32,
+						free: devices.iter().filter(|d| d.state == DeviceState::Free).count()
+							as u32,
+						bond: p.expected_hold(),
+					});
+				}
+				last = Some(who);
+				if providers.len() >= limit || scanned >= Self::SCAN_LIMIT {
+					exhausted = false;
+					break;
+				}
+			}
+			// The page ended early: there is a next page only if another provider follows.
+			let next = if exhausted { None } else { last.filter(|_| iter.next().is_some()) };
+			ProviderPage { providers, next }
+		}
+
+		/// The catalogue with the current per-device bonds.
+		pub fn catalogue_view() -> Vec<GpuModelView> {
+			let bonds = Params::<T>::get().device_bonds;
+			let mut out: Vec<_> = Catalogue::<T>::iter()
+				.map(|(id, m)| GpuModelView {
+					id,
+					vendor: m.vendor,
+					name: Self::text_of(&m.name),
+					vram_mib: m.vram_mib,
+					interface: m.interface,
+					int8_tops: m.int8_tops,
+					class: m.class,
+					bond_per_device: bonds.of(m.class),
+				})
+				.collect();
+			out.sort_by_key(|m| m.id);
+			out
+		}
+
+		/// Devices per model, and the number of providers.
+		pub fn supply_view() -> SupplySummary {
+			let models = Self::catalogue_view()
+				.into_iter()
+				.map(|m| {
+					let c = Supply::<T>::get(m.id);
+					ModelSupplyView {
+						model: m.id,
+						name: m.name,
+						registered: c.registered,
+						free: c.free,
+						offered: c.offered,
+						leased: c.leased,
+					}
+				})
+				.collect();
+			SupplySummary { providers: Providers::<T>::count(), models }
+		}
+
+		/// Checks every invariant of the registry: each provider's hold equals its base and
+		/// device bonds less slashes, its device bonds add up, its device ids are unique and
+		/// below `next_device`, its worker key maps back to it; the supply counters equal a
+		/// full recount; every device's model is in the catalogue.
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			let mut all = Vec::new();
+			for (who, p) in Providers::<T>::iter() {
+				let held = T::Currency::balance_on_hold(&HoldReason::ProviderBond.into(), &who);
+				ensure!(held == p.expected_hold(), "hold differs from base + devices - slashed");
+				let devices = Devices::<T>::get(&who);
+				let sum = devices.iter().fold(0u128, |s, d| s.saturating_add(d.bond));
+				ensure!(sum == p.device_bonds, "device bonds do not add up");
+				for (i, d) in devices.iter().enumerate() {
+					ensure!(d.id < p.next_device, "device id not yet issued");
+					ensure!(devices[..i].iter().all(|e| e.id != d.id), "device id repeats");
+					ensure!(Catalogue::<T>::contains_key(d.model), "device of an unknown model");
+				}
+				ensure!(
+					WorkerKeys::<T>::get(p.worker_key).as_ref() == Some(&who),
+					"worker key does not map back"
+				);
+				all.push((p.status, devices.into_inner()));
+			}
+			ensure!(WorkerKeys::<T>::iter().count() == all.len(), "dangling worker keys");
+			ensure!(
+				Devices::<T>::iter_keys().all(Providers::<T>::contains_key),
+				"devices without a provider"
+			);
+			let recount = logic::recount(all.iter().map(|(s, d)| (*s, &d[..])));
+			for (model, counts) in Supply::<T>::iter() {
+				ensure!(
+					recount.get(&model).copied().unwrap_or_default() == counts,
+					"supply counters differ from a recount"
+				);
+			}
+			for (model, counts) in recount {
+				ensure!(Supply::<T>::get(model) == counts, "supply counters differ from a recount");
+			}
+			ensure!(Catalogue::<T>::count() <= T::MaxModels::get(), "catalogue over its bound");
+			Ok(())
+		}
+	}
+
+	impl<T: Config> ProviderRegistry<T::AccountId> for Pallet<T> {
+		fn status(who: &T::AccountId) -> Option<ProviderStatus> {
+			Providers::<T>::get(who).map(|p| p.status)
+		}
+
+		fn devices(who: &T::AccountId) -> Vec<DeviceView> {
+			Self::device_views(who)
+		}
+
+		fn model(model: GpuModelId) -> Option<(u32, GpuClass)> {
+			Catalogue::<T>::get(model).map(|m| (m.vram_mib, m.class))
+		}
+
+		fn free_devices(model: GpuModelId) -> u32 {
+			Supply::<T>::get(model).free
+		}
+
+		fn reserve(who: &T::AccountId, devices: &[DeviceId], to: DeviceUse) -> DispatchResult {
+			Self::move_devices(who, devices, DeviceState::Free, DeviceState::InUse(to))
+		}
+
+		fn rebind(
+			who: &T::AccountId,
+			devices: &[DeviceId],
+			from: DeviceUse,
+			to: DeviceUse,
+		) -> DispatchResult {
+			Self::move_devices(who, devices, DeviceState::InUse(from), DeviceState::InUse(to))
+		}
+
+		fn release(who: &T::AccountId, devices: &[DeviceId], from: DeviceUse) -> DispatchResult {
+			Self::move_devices(who, devices, DeviceState::InUse(from), DeviceState::Free)
+		}
+
+		fn device_update_weight() -> Weight {
+			T::WeightInfo::move_devices(T::MaxDevices::get())
+		}
+	}
+
+	impl<T: Config> Reputation<T::AccountId> for Pallet<T> {
+		fn record(who: &T::AccountId, event: ReputationEvent) {
+			Providers::<T>::mutate(who, |p| {
+				if let Some(p) = p {
+					p.reputation.record(event);
+				}
+			});
+		}
+
+		fn reputation(who: &T::AccountId) -> Option<ReputationCounters> {
+			Providers::<T>::get(who).map(|p| p.reputation)
+		}
+
+		fn record_weight() -> Weight {
+			T::WeightInfo::record_reputation()
+		}
+	}
+
+	impl<T: Config> Slashing<T::AccountId> for Pallet<T> {
+		fn slash(
+			who: &T::AccountId,
+			amount: Balance,
+			beneficiary: Option<&T::AccountId>,
+			reason: SlashReason,
+		) -> Result<Balance, DispatchError> {
+			let mut provider = Providers::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
+			let amount = amount.min(provider.expected_hold());
+			let to = beneficiary.cloned().unwrap_or_else(T::TreasuryAccount::get);
+			if amount > 0 {
+				T::Currency::transfer_on_hold(
+					&HoldReason::ProviderBond.into(),
+					who,
+					&to,
+					amount,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Force,
+				)?;
+				provider.slashed = provider.slashed.saturating_add(amount);
+				Providers::<T>::insert(who, provider);
+			}
+			Self::deposit_event(Event::Slashed {
+				who: who.clone(),
+				amount,
+				beneficiary: to,
+				reason,
+			});
+			Ok(amount)
+		}
+
+		fn slash_weight() -> Weight {
+			T::WeightInfo::slash()
+		}
+	}
+}
