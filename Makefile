@@ -10,8 +10,12 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/crucible/target
 CARGO_FLAGS := --release --locked
 NODE := $(CARGO_TARGET_DIR)/release/crucible-node
 TEST_THREADS ?= 4
+# Our pallets with FRAME benchmarks (run once each as tests by `make test-benchmarks`).
+BENCH_PALLETS := pallet-crucible-validator-set pallet-crucible-bme pallet-crucible-providers
+comma := ,
+space := $(empty) $(empty)
 
-.PHONY: setup build run test test-pallets test-benchmarks fmt lint chain-specs zombienet
+.PHONY: setup build run test test-pallets test-benchmarks weights fmt lint chain-specs zombienet
 
 setup:
 	@scripts/setup.sh
@@ -32,13 +36,18 @@ test: build
 
 ## The FRAME benchmarks of our pallets, run once each as tests (no wasm needed).
 test-benchmarks: setup
-	SKIP_WASM_BUILD=1 cargo test $(CARGO_FLAGS) -p pallet-crucible-validator-set -p pallet-crucible-bme \
-		--features pallet-crucible-validator-set/runtime-benchmarks,pallet-crucible-bme/runtime-benchmarks
+	SKIP_WASM_BUILD=1 cargo test $(CARGO_FLAGS) $(foreach p,$(BENCH_PALLETS),-p $(p)) \
+		--features $(subst $(space),$(comma),$(foreach p,$(BENCH_PALLETS),$(p)/runtime-benchmarks))
 
 ## Pallet unit tests only, without building the wasm runtime.
 test-pallets: setup
 	SKIP_WASM_BUILD=1 cargo test --release -p pallet-crucible-origins -p pallet-crucible-validator-set \
-		-p pallet-crucible-bme -p crucible-primitives
+		-p pallet-crucible-bme -p pallet-crucible-providers -p crucible-primitives
+
+## Regenerate pallets/*/src/weights.rs with the benchmark CLI (a separate node build with
+## `--features runtime-benchmarks`; `make weights PALLETS=bme` for one pallet).
+weights: setup
+	scripts/weights.sh $(PALLETS)
 
 fmt:
 	cargo fmt --all

@@ -41,4 +41,22 @@ pub enum Subcommand {
 
 	/// Database metadata.
 	ChainInfo(sc_cli::ChainInfoCmd),
+
+	/// FRAME benchmarks of the runtime's pallets (a node built with `--features
+	/// runtime-benchmarks`; `make weights` runs it and writes each pallet's `weights.rs`).
+	#[cfg(feature = "runtime-benchmarks")]
+	#[command(subcommand)]
+	Benchmark(BenchmarkCmd),
+}
+
+/// The benchmark subcommands this node wires.
+#[cfg(feature = "runtime-benchmarks")]
+#[derive(Debug, clap::Subcommand)]
+#[allow(clippy::large_enum_variant)]
+pub enum BenchmarkCmd {
+	/// Benchmark the runtime's pallets and write their `weights.rs`.
+	Pallet(frame_benchmarking_cli::PalletCmd),
+
+	/// Measure this machine against the reference hardware the weights assume.
+	Machine(frame_benchmarking_cli::MachineCmd),
 }

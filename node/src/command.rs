@@ -112,6 +112,28 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<crucible_runtime::opaque::Block>(&config))
 		}
+		#[cfg(feature = "runtime-benchmarks")]
+		Some(Subcommand::Benchmark(cmd)) => {
+			use crate::cli::BenchmarkCmd;
+			type Hashing = sp_runtime::traits::HashingFor<crucible_runtime::opaque::Block>;
+			match cmd {
+				BenchmarkCmd::Pallet(cmd) => {
+					let runner = cli.create_runner(cmd)?;
+					runner.sync_run(|config| {
+						cmd.run_with_spec::<Hashing, ()>(Some(config.chain_spec))
+					})
+				}
+				BenchmarkCmd::Machine(cmd) => {
+					let runner = cli.create_runner(cmd)?;
+					runner.sync_run(|config| {
+						cmd.run(
+							&config,
+							frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone(),
+						)
+					})
+				}
+			}
+		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			runner.run_node_until_exit(|config| async move {

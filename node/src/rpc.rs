@@ -1,8 +1,9 @@
 //! The node's JSON-RPC methods beyond the ones `sc-service` provides (`system_*`, `chain_*`,
 //! `state_*`, `author_*`, `chainHead_v1_*`, ...): `system_accountNextIndex`, `payment_*`,
-//! `grandpa_*`, and Crucible's own `crucible_*` methods ([`bme`]).
+//! `grandpa_*`, and Crucible's own `crucible_*` methods ([`bme`], [`providers`]).
 
 pub mod bme;
+pub mod providers;
 
 use std::sync::Arc;
 
@@ -50,6 +51,7 @@ where
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
 	C::Api: crucible_primitives::bme::BmeApi<Block, AccountId>,
+	C::Api: crucible_primitives::providers::ProvidersApi<Block, AccountId>,
 	P: TransactionPool + 'static,
 	B: sc_client_api::Backend<Block> + Send + Sync + 'static,
 	B::State: sc_client_api::StateBackend<sp_runtime::traits::HashingFor<Block>>,
@@ -62,7 +64,8 @@ where
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
-	module.merge(bme::BmeRpcServer::into_rpc(bme::Bme::new(client)))?;
+	module.merge(bme::BmeRpcServer::into_rpc(bme::Bme::new(client.clone())))?;
+	module.merge(providers::ProvidersRpcServer::into_rpc(providers::Providers::new(client)))?;
 	module.merge(
 		Grandpa::new(
 			grandpa.subscription_executor,

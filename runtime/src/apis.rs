@@ -1,12 +1,15 @@
 //! The runtime APIs the node, wallets and explorers call (`state_call` reaches every one).
 
 use crate::{
-	AccountId, Aura, Balance, Block, Bme, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, Bme, Executive, Grandpa, InherentDataExt, Nonce, Providers,
+	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
 use alloc::vec::Vec;
 use crucible_primitives::bme::{
 	AccountCreditsView, CreditTotals, EpochIndex, EpochPage, PriceView, QueueView, SupplyView,
+};
+use crucible_primitives::providers::{
+	GpuModelView, ProviderFilter, ProviderPage, ProviderView, SupplySummary,
 };
 use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},
@@ -226,6 +229,28 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl crucible_primitives::providers::ProvidersApi<Block, AccountId> for Runtime {
+		fn providers(
+			filter: ProviderFilter,
+			cursor: Option<AccountId>,
+			limit: u32,
+		) -> ProviderPage<AccountId> {
+			Providers::providers_page(filter, cursor, limit)
+		}
+
+		fn provider(who: AccountId) -> Option<ProviderView<AccountId>> {
+			Providers::provider_view(who)
+		}
+
+		fn catalogue() -> Vec<GpuModelView> {
+			Providers::catalogue_view()
+		}
+
+		fn supply() -> SupplySummary {
+			Providers::supply_view()
+		}
+	}
+
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
 		fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
 			build_state::<RuntimeGenesisConfig>(config)
@@ -237,6 +262,34 @@ impl_runtime_apis! {
 
 		fn preset_names() -> Vec<sp_genesis_builder::PresetId> {
 			crate::genesis_config_presets::preset_names()
+		}
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	impl frame_benchmarking::Benchmark<Block> for Runtime {
+		fn benchmark_metadata(extra: bool) -> (
+			Vec<frame_benchmarking::BenchmarkList>,
+			Vec<frame_support::traits::StorageInfo>,
+		) {
+			use crate::{Bme, Providers, ValidatorSet};
+			use frame_support::traits::StorageInfoTrait;
+
+			let mut list = Vec::<frame_benchmarking::BenchmarkList>::new();
+			list_benchmarks!(list, extra);
+			(list, crate::AllPalletsWithSystem::storage_info())
+		}
+
+		fn dispatch_benchmark(
+			config: frame_benchmarking::BenchmarkConfig,
+		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
+			use crate::{Bme, Providers, ValidatorSet};
+			use frame_support::traits::WhitelistedStorageKeys;
+
+			let whitelist = crate::AllPalletsWithSystem::whitelisted_storage_keys();
+			let mut batches = Vec::<frame_benchmarking::BenchmarkBatch>::new();
+			let params = (&config, &whitelist);
+			add_benchmarks!(params, batches);
+			Ok(batches)
 		}
 	}
 

@@ -10,10 +10,15 @@
 //! staleness, a 3-block TWAP window and 10-block epochs; `testnet` has production oracle
 //! parameters (5 feeders, 3 fresh, 50-block staleness, 300-block window), hourly epochs, and no
 //! feeders: the oracle-admin track registers them.
+//!
+//! Providers: every preset starts with the standard GPU catalogue (H100 SXM / PCIe, H200 SXM,
+//! A100 SXM, L40S, RTX 4090) and production bonds; `development` and `local_testnet` unbond in
+//! 5 blocks, `testnet` in 7 days.
 
 use crate::{
 	configs::TreasuryAccount, governance::TrackTiming, AccountId, Balance, BalancesConfig,
-	BmeConfig, OriginsConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys, ValidatorSetConfig,
+	BmeConfig, OriginsConfig, ProvidersConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
+	ValidatorSetConfig,
 };
 use alloc::{vec, vec::Vec};
 use crucible_primitives::{
@@ -23,6 +28,7 @@ use crucible_primitives::{
 };
 use frame_support::build_struct_json_patch;
 use pallet_crucible_bme::{EmissionParams, MarketParams, OracleParams};
+use pallet_crucible_providers::{GpuModel, ProviderParams};
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
@@ -77,6 +83,7 @@ fn genesis(
 	session_length: BlockNumber,
 	timing: TrackTiming,
 	bme: BmeGenesis,
+	providers: ProviderParams,
 ) -> Value {
 	let mut balances = endowed;
 	balances.push((treasury_account(), TREASURY_ENDOWMENT));
@@ -101,6 +108,7 @@ fn genesis(
 			market: MarketParams::standard(),
 			emission: bme.emission,
 		},
+		providers: ProvidersConfig { catalogue: GpuModel::standard_catalogue(), params: providers },
 	})
 }
 
@@ -150,6 +158,7 @@ pub fn development_config_genesis() -> Value {
 		DEV_SESSION_LENGTH,
 		TrackTiming::Fast,
 		dev_bme(),
+		ProviderParams::development(),
 	)
 }
 
@@ -165,6 +174,7 @@ pub fn local_config_genesis() -> Value {
 		DEV_SESSION_LENGTH,
 		TrackTiming::Fast,
 		dev_bme(),
+		ProviderParams::development(),
 	)
 }
 
@@ -218,7 +228,7 @@ pub fn testnet_config_genesis() -> Value {
 		oracle: OracleParams::production(),
 		emission: EmissionParams::production(),
 	};
-	genesis(validators, endowed, HOURS, TrackTiming::Production, bme)
+	genesis(validators, endowed, HOURS, TrackTiming::Production, bme, ProviderParams::production())
 }
 
 /// The preset `id`, as JSON.

@@ -5,7 +5,8 @@
 //! (`pallet-crucible-validator-set` feeding `pallet-session`); and OpenGov for CRU holders
 //! (referenda, conviction voting, scheduler, preimages, treasury and Crucible's track origins);
 //! and the burn-mint equilibrium of compute credits (`pallet-crucible-bme`: credits, the price
-//! oracle, redemptions, emission).
+//! oracle, redemptions, emission); and the provider registry (`pallet-crucible-providers`:
+//! bonded providers, devices from a governed GPU catalogue, slashing and reputation).
 //! There is no sudo: every privileged change goes through a referendum.
 //!
 //! Pallet configuration lives in [`configs`], the governance tracks in [`governance`], the
@@ -20,6 +21,9 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 extern crate alloc;
 
+#[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
+mod benchmarks;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
@@ -62,7 +66,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("crucible"),
 	authoring_version: 1,
 	// Bump on every change of runtime logic.
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when the transaction format or call indices change.
@@ -171,6 +175,8 @@ mod runtime {
 	// The compute market.
 	#[runtime::pallet_index(30)]
 	pub type Bme = pallet_crucible_bme;
+	#[runtime::pallet_index(31)]
+	pub type Providers = pallet_crucible_providers;
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use crate::{
 	configs::ToTreasury,
 	genesis_config_presets::treasury_account,
 	governance::{
-		tracks::{FAST_PERIODS, GENERAL_ADMIN, ORACLE_ADMIN, ROOT, TREASURER},
+		tracks::{FAST_PERIODS, GENERAL_ADMIN, MARKET_ADMIN, ORACLE_ADMIN, ROOT, TREASURER},
 		CrucibleOrigin, TrackTiming, TracksInfo,
 	},
 	AccountId, Balances, OriginCaller, Runtime, RuntimeCall, RuntimeOrigin,
@@ -104,6 +104,8 @@ fn tracks_are_sorted_and_map_one_to_one_to_origins() {
 		assert_eq!(TracksInfo::track_for(&treasurer), Ok(TREASURER));
 		let oracle = OriginCaller::Origins(CrucibleOrigin::OracleAdmin);
 		assert_eq!(TracksInfo::track_for(&oracle), Ok(ORACLE_ADMIN));
+		let market = OriginCaller::Origins(CrucibleOrigin::MarketAdmin);
+		assert_eq!(TracksInfo::track_for(&market), Ok(MARKET_ADMIN));
 		let signed = OriginCaller::system(frame_system::RawOrigin::Signed(alice()));
 		assert_eq!(TracksInfo::track_for(&signed), Err(()));
 	});
@@ -117,7 +119,7 @@ fn production_timing_uses_days_and_fast_timing_uses_blocks() {
 		assert_eq!(root.confirm_period, DAYS);
 	});
 	ext(TrackTiming::Fast).execute_with(|| {
-		for id in [ROOT, GENERAL_ADMIN, TREASURER, ORACLE_ADMIN] {
+		for id in [ROOT, GENERAL_ADMIN, TREASURER, ORACLE_ADMIN, MARKET_ADMIN] {
 			let track = TracksInfo::info(id).unwrap();
 			assert_eq!(track.prepare_period, FAST_PERIODS.prepare);
 			assert_eq!(track.decision_period, FAST_PERIODS.decision);

@@ -4,6 +4,7 @@
 
 use super::*;
 
+use alloc::vec::Vec;
 use crucible_primitives::{
 	bme::{Credits, EpochSummary, Price, CREDIT},
 	currency::CRU,

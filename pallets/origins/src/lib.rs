@@ -47,6 +47,9 @@ pub mod pallet {
 		Treasurer,
 		/// The price oracle: its feeders and parameters.
 		OracleAdmin,
+		/// The compute market: the GPU catalogue, provider bonds and periods, suspending and
+		/// reinstating providers.
+		MarketAdmin,
 	}
 
 	/// Which periods the referendum tracks run on.
@@ -129,7 +132,7 @@ pub mod pallet {
 		};
 	}
 
-	decl_ensure_origins!(GeneralAdmin, Treasurer, OracleAdmin);
+	decl_ensure_origins!(GeneralAdmin, Treasurer, OracleAdmin, MarketAdmin);
 }
 
 #[cfg(test)]
@@ -175,7 +178,12 @@ mod tests {
 		assert!(Treasurer::try_origin(RuntimeOrigin::signed(1)).is_err());
 		let oracle: RuntimeOrigin = Origin::OracleAdmin.into();
 		assert!(OracleAdmin::try_origin(oracle.clone()).is_ok());
-		assert!(GeneralAdmin::try_origin(oracle).is_err());
+		assert!(GeneralAdmin::try_origin(oracle.clone()).is_err());
+		let market: RuntimeOrigin = Origin::MarketAdmin.into();
+		assert!(MarketAdmin::try_origin(market.clone()).is_ok());
+		assert!(MarketAdmin::try_origin(oracle).is_err());
+		assert!(OracleAdmin::try_origin(market).is_err());
+		assert!(MarketAdmin::try_origin(RuntimeOrigin::root()).is_err());
 	}
 
 	#[test]

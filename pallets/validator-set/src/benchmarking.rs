@@ -2,6 +2,7 @@
 //! full (remove), the account at the end of the scan.
 
 use super::*;
+use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::{traits::EnsureOrigin, BoundedVec};
 

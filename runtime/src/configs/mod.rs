@@ -6,7 +6,8 @@
 
 use crate::{
 	governance::{
-		GeneralAdminOrRoot, OracleAdminOrRoot, TracksInfo, TreasuryRejecter, TreasurySpender,
+		GeneralAdminOrRoot, MarketAdminOrRoot, OracleAdminOrRoot, TracksInfo, TreasuryRejecter,
+		TreasurySpender,
 	},
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
 	Preimage, Referenda, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
@@ -374,4 +375,15 @@ impl pallet_crucible_bme::Config for Runtime {
 	type MaxTwapWindow = ConstU32<1_200>;
 	type BoundaryStepsPerBlock = ConstU32<64>;
 	type WeightInfo = pallet_crucible_bme::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_crucible_providers::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type MarketOrigin = MarketAdminOrRoot;
+	type TreasuryAccount = TreasuryAccount;
+	// Eight hosts of eight GPUs.
+	type MaxDevices = ConstU32<64>;
+	type MaxModels = ConstU32<64>;
+	type WeightInfo = pallet_crucible_providers::weights::SubstrateWeight<Runtime>;
 }

@@ -6,6 +6,7 @@
 //! | `general_admin` | `GeneralAdmin`  | add or remove validators, cancel referenda, BME market and emission parameters |
 //! | `treasurer`     | `Treasurer`     | spend up to [`TREASURER_SPEND_LIMIT`] from the treasury |
 //! | `oracle_admin`  | `OracleAdmin`   | add or remove price feeders, set the oracle's parameters |
+//! | `market_admin`  | `MarketAdmin`   | the GPU catalogue, provider bonds and unbonding period, suspend or reinstate providers |
 //!
 //! There is no sudo. Adding a track: one variant in `pallet_crucible_origins::Origin`, one row
 //! in [`tracks::TRACKS`] and one arm in `tracks::TracksInfo::track_for`.
@@ -21,7 +22,7 @@ use frame_support::{
 use frame_system::{EnsureRoot, EnsureRootWithSuccess, EnsureWithSuccess};
 
 pub use pallet_crucible_origins::{
-	GeneralAdmin, OracleAdmin, Origin as CrucibleOrigin, TrackTiming, Treasurer,
+	GeneralAdmin, MarketAdmin, OracleAdmin, Origin as CrucibleOrigin, TrackTiming, Treasurer,
 };
 pub use tracks::TracksInfo;
 
@@ -38,6 +39,9 @@ pub type GeneralAdminOrRoot = EitherOfDiverse<EnsureRoot<AccountId>, GeneralAdmi
 
 /// Root, or the oracle admin track.
 pub type OracleAdminOrRoot = EitherOfDiverse<EnsureRoot<AccountId>, OracleAdmin>;
+
+/// Root, or the market admin track.
+pub type MarketAdminOrRoot = EitherOfDiverse<EnsureRoot<AccountId>, MarketAdmin>;
 
 /// Who may reject treasury spends: root or the treasurer track.
 pub type TreasuryRejecter = EitherOfDiverse<EnsureRoot<AccountId>, Treasurer>;

@@ -27,6 +27,8 @@ pub const GENERAL_ADMIN: TrackId = 1;
 pub const TREASURER: TrackId = 2;
 /// The oracle admin track.
 pub const ORACLE_ADMIN: TrackId = 3;
+/// The market admin track.
+pub const MARKET_ADMIN: TrackId = 4;
 
 /// Periods of every track on a chain with `TrackTiming::Fast`, in blocks of 6 s.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -76,11 +78,12 @@ const fn track(
 }
 
 /// The tracks, sorted by id.
-pub const TRACKS: [Track<TrackId, Balance, BlockNumber>; 4] = [
+pub const TRACKS: [Track<TrackId, Balance, BlockNumber>; 5] = [
 	track(ROOT, "root", 1, 100_000 * CRU),
 	track(GENERAL_ADMIN, "general_admin", 10, 10_000 * CRU),
 	track(TREASURER, "treasurer", 10, 10_000 * CRU),
 	track(ORACLE_ADMIN, "oracle_admin", 10, 10_000 * CRU),
+	track(MARKET_ADMIN, "market_admin", 10, 10_000 * CRU),
 ];
 
 /// `track` with its periods replaced by [`FAST_PERIODS`].
@@ -113,6 +116,7 @@ impl pallet_referenda::TracksInfo<Balance, BlockNumber> for TracksInfo {
 			OriginCaller::Origins(CrucibleOrigin::GeneralAdmin) => Ok(GENERAL_ADMIN),
 			OriginCaller::Origins(CrucibleOrigin::Treasurer) => Ok(TREASURER),
 			OriginCaller::Origins(CrucibleOrigin::OracleAdmin) => Ok(ORACLE_ADMIN),
+			OriginCaller::Origins(CrucibleOrigin::MarketAdmin) => Ok(MARKET_ADMIN),
 			_ => Err(()),
 		}
 	}
