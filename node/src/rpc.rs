@@ -20,6 +20,22 @@ use sp_api::ProvideRuntimeApi;
 use sp_block_builder::BlockBuilder;
 use sp_blockchain::{Error as BlockChainError, HeaderBackend, HeaderMetadata};
 
+/// Calls the runtime API through `f` at block `at` (default: the best block); a failed call is
+/// JSON-RPC error 1 with the runtime's message. Shared by the `crucible_*` methods.
+pub(crate) fn call_at<C, R>(
+	client: &C,
+	at: Option<<Block as sp_runtime::traits::Block>::Hash>,
+	f: impl FnOnce(&C::Api, <Block as sp_runtime::traits::Block>::Hash) -> Result<R, sp_api::ApiError>,
+) -> jsonrpsee::core::RpcResult<R>
+where
+	C: ProvideRuntimeApi<Block> + HeaderBackend<Block>,
+{
+	let at = at.unwrap_or_else(|| client.info().best_hash);
+	f(&client.runtime_api(), at).map_err(|e| {
+		jsonrpsee::types::ErrorObject::owned(1, "runtime API call failed", Some(e.to_string()))
+	})
+}
+
 /// What the GRANDPA RPC methods read.
 pub struct GrandpaDeps<B> {
 	pub shared_voter_state: SharedVoterState,

@@ -13,12 +13,8 @@ use crucible_primitives::{
 	AccountId,
 };
 use crucible_runtime::opaque::Block;
-use jsonrpsee::{
-	core::RpcResult,
-	proc_macros::rpc,
-	types::{ErrorObject, ErrorObjectOwned},
-};
-use sp_api::{ApiError, ProvideRuntimeApi};
+use jsonrpsee::{core::RpcResult, proc_macros::rpc};
+use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 use sp_runtime::traits::Block as BlockT;
 
@@ -77,48 +73,29 @@ impl<C> Bme<C> {
 	}
 }
 
-fn runtime_error(e: ApiError) -> ErrorObjectOwned {
-	ErrorObject::owned(1, "runtime API call failed", Some(e.to_string()))
-}
-
-impl<C> Bme<C>
-where
-	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
-	C::Api: BmeApi<Block, AccountId>,
-{
-	fn call<R>(
-		&self,
-		at: Option<Hash>,
-		f: impl FnOnce(&C::Api, Hash) -> Result<R, ApiError>,
-	) -> RpcResult<R> {
-		let at = at.unwrap_or_else(|| self.client.info().best_hash);
-		f(&self.client.runtime_api(), at).map_err(runtime_error)
-	}
-}
-
 impl<C> BmeRpcServer for Bme<C>
 where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
 	C::Api: BmeApi<Block, AccountId>,
 {
 	fn price(&self, at: Option<Hash>) -> RpcResult<PriceView<AccountId>> {
-		self.call(at, |api, at| api.price(at))
+		super::call_at(&*self.client, at, |api, at| api.price(at))
 	}
 
 	fn credits(&self, at: Option<Hash>) -> RpcResult<CreditTotals> {
-		self.call(at, |api, at| api.credits(at))
+		super::call_at(&*self.client, at, |api, at| api.credits(at))
 	}
 
 	fn account(&self, who: AccountId, at: Option<Hash>) -> RpcResult<AccountCreditsView> {
-		self.call(at, |api, at| api.account(at, who))
+		super::call_at(&*self.client, at, |api, at| api.account(at, who))
 	}
 
 	fn supply(&self, at: Option<Hash>) -> RpcResult<SupplyView> {
-		self.call(at, |api, at| api.supply(at))
+		super::call_at(&*self.client, at, |api, at| api.supply(at))
 	}
 
 	fn queue(&self, at: Option<Hash>) -> RpcResult<QueueView> {
-		self.call(at, |api, at| api.queue(at))
+		super::call_at(&*self.client, at, |api, at| api.queue(at))
 	}
 
 	fn epochs(
@@ -128,6 +105,6 @@ where
 		at: Option<Hash>,
 	) -> RpcResult<EpochPage> {
 		let limit = limit.unwrap_or(MAX_EPOCHS_PER_PAGE).clamp(1, MAX_EPOCHS_PER_PAGE);
-		self.call(at, |api, at| api.epochs(at, before, limit))
+		super::call_at(&*self.client, at, |api, at| api.epochs(at, before, limit))
 	}
 }

@@ -12,12 +12,8 @@ use crucible_primitives::{
 	AccountId,
 };
 use crucible_runtime::opaque::Block;
-use jsonrpsee::{
-	core::RpcResult,
-	proc_macros::rpc,
-	types::{ErrorObject, ErrorObjectOwned},
-};
-use sp_api::{ApiError, ProvideRuntimeApi};
+use jsonrpsee::{core::RpcResult, proc_macros::rpc};
+use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 use sp_runtime::traits::Block as BlockT;
 
@@ -74,25 +70,6 @@ impl<C> Providers<C> {
 	}
 }
 
-fn runtime_error(e: ApiError) -> ErrorObjectOwned {
-	ErrorObject::owned(1, "runtime API call failed", Some(e.to_string()))
-}
-
-impl<C> Providers<C>
-where
-	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
-	C::Api: ProvidersApi<Block, AccountId>,
-{
-	fn call<R>(
-		&self,
-		at: Option<Hash>,
-		f: impl FnOnce(&C::Api, Hash) -> Result<R, ApiError>,
-	) -> RpcResult<R> {
-		let at = at.unwrap_or_else(|| self.client.info().best_hash);
-		f(&self.client.runtime_api(), at).map_err(runtime_error)
-	}
-}
-
 impl<C> ProvidersRpcServer for Providers<C>
 where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
@@ -106,7 +83,9 @@ where
 		at: Option<Hash>,
 	) -> RpcResult<ProviderPage<AccountId>> {
 		let limit = limit.unwrap_or(MAX_PROVIDERS_PER_PAGE).clamp(1, MAX_PROVIDERS_PER_PAGE);
-		self.call(at, |api, at| api.providers(at, filter.unwrap_or_default(), cursor, limit))
+		super::call_at(&*self.client, at, |api, at| {
+			api.providers(at, filter.unwrap_or_default(), cursor, limit)
+		})
 	}
 
 	fn provider(
@@ -114,14 +93,14 @@ where
 		who: AccountId,
 		at: Option<Hash>,
 	) -> RpcResult<Option<ProviderView<AccountId>>> {
-		self.call(at, |api, at| api.provider(at, who))
+		super::call_at(&*self.client, at, |api, at| api.provider(at, who))
 	}
 
 	fn catalogue(&self, at: Option<Hash>) -> RpcResult<Vec<GpuModelView>> {
-		self.call(at, |api, at| api.catalogue(at))
+		super::call_at(&*self.client, at, |api, at| api.catalogue(at))
 	}
 
 	fn supply(&self, at: Option<Hash>) -> RpcResult<SupplySummary> {
-		self.call(at, |api, at| api.supply(at))
+		super::call_at(&*self.client, at, |api, at| api.supply(at))
 	}
 }
