@@ -367,7 +367,8 @@ pub mod pallet {
 		}
 
 		/// Remove free devices by id, releasing their bonds (less any slashes not yet covered
-		/// by the remaining bond). A device offered in a bid or leased cannot be removed.
+		/// by the remaining bond). Active providers only; a device offered in a bid or leased
+		/// cannot be removed.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::remove_devices(devices.len().min(T::MaxDevices::get() as usize) as u32))]
 		pub fn remove_devices(origin: OriginFor<T>, devices: Vec<DeviceId>) -> DispatchResult {
@@ -375,10 +376,13 @@ pub mod pallet {
 			ensure!(!devices.is_empty(), Error::<T>::NoDevices);
 			ensure!(devices.len() <= T::MaxDevices::get() as usize, Error::<T>::TooManyDevices);
 			let mut provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+			// A suspended provider keeps its device bonds at stake: it leaves (and unbonds)
+			// through `deregister`, like everyone else.
 			ensure!(
 				!matches!(provider.status, ProviderStatus::Unbonding { .. }),
 				Error::<T>::Unbonding
 			);
+			ensure!(provider.status == ProviderStatus::Active, Error::<T>::NotActive);
 			let mut owned = Devices::<T>::get(&who);
 			let mut removed = BTreeMap::<GpuModelId, u32>::new();
 			let mut bonds: Balance = 0;
@@ -397,13 +401,10 @@ pub mod pallet {
 				provider.slashed,
 			);
 			Self::release(&who, released)?;
-			let active = provider.status == ProviderStatus::Active;
 			for (model, n) in removed {
 				Supply::<T>::mutate(model, |c| {
 					c.registered = c.registered.saturating_sub(n);
-					if active {
-						c.free = c.free.saturating_sub(n);
-					}
+					c.free = c.free.saturating_sub(n);
 				});
 			}
 			Devices::<T>::insert(&who, owned);
@@ -588,8 +589,10 @@ pub mod pallet {
 		}
 
 		fn text<N: Get<u32>>(raw: Vec<u8>) -> Result<BoundedVec<u8, N>, DispatchError> {
-			ensure!(logic::check_text(&raw), Error::<T>::MalformedText);
-			Ok(raw.try_into().map_err(|_| Error::<T>::MalformedText)?)
+			// The bound first: an oversized input is refused without being scanned.
+			let text: BoundedVec<u8, N> = raw.try_into().map_err(|_| Error::<T>::MalformedText)?;
+			ensure!(logic::check_text(&text), Error::<T>::MalformedText);
+			Ok(text)
 		}
 
 		fn reason(raw: Vec<u8>) -> Result<Reason, DispatchError> {
@@ -639,7 +642,8 @@ pub mod pallet {
 			to: DeviceState,
 		) -> DispatchResult {
 			let provider = Providers::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
-			if from == DeviceState::Free {
+			// New offers and new leases need an Active provider; releasing never does.
+			if to != DeviceState::Free {
 				ensure!(provider.status == ProviderStatus::Active, Error::<T>::NotActive);
 			}
 			ensure!(!ids.is_empty(), Error::<T>::NoDevices);
@@ -745,11 +749,11 @@ pub mod pallet {
 			let mut exhausted = true;
 			for (who, p) in iter.by_ref() {
 				scanned += 1;
-				let devices = Devices::<T>::get(&who);
 				let pass = filter.status.is_none_or(|s| s.matches(&p.status))
-					&& filter.region.as_ref().is_none_or(|r| r.as_bytes() == &p.region[..])
-					&& filter.model.is_none_or(|m| devices.iter().any(|d| d.model == m));
-				if pass {
+					&& filter.region.as_ref().is_none_or(|r| r.as_bytes() == &p.region[..]);
+				// The device list only for providers the cheap filters let through.
+				let devices = if pass { Devices::<T>::get(&who) } else { Default::default() };
+				if pass && filter.model.is_none_or(|m| devices.iter().any(|d| d.model == m)) {
 					providers.push(ProviderSummary {
 						owner: who.clone(),
 						status: p.status,
@@ -919,17 +923,29 @@ pub mod pallet {
 		) -> Result<Balance, DispatchError> {
 			let mut provider = Providers::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
 			let amount = amount.min(provider.expected_hold());
-			let to = beneficiary.cloned().unwrap_or_else(T::TreasuryAccount::get);
+			let treasury = T::TreasuryAccount::get();
+			let mut to = beneficiary.cloned().unwrap_or_else(|| treasury.clone());
 			if amount > 0 {
-				T::Currency::transfer_on_hold(
-					&HoldReason::ProviderBond.into(),
-					who,
-					&to,
-					amount,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Force,
-				)?;
+				let transfer = |dest: &T::AccountId| {
+					frame_support::storage::with_storage_layer(|| {
+						T::Currency::transfer_on_hold(
+							&HoldReason::ProviderBond.into(),
+							who,
+							dest,
+							amount,
+							Precision::Exact,
+							Restriction::Free,
+							Fortitude::Force,
+						)
+						.map(|_| ())
+					})
+				};
+				// A beneficiary that cannot receive it (a new account and less than the
+				// existential deposit) does not stop the slash: the treasury takes it.
+				if transfer(&to).is_err() && to != treasury {
+					to = treasury;
+					transfer(&to)?;
+				}
 				provider.slashed = provider.slashed.saturating_add(amount);
 				Providers::<T>::insert(who, provider);
 			}

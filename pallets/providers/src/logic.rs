@@ -33,11 +33,13 @@ pub fn check_endpoint(url: &[u8], max: usize) -> Result<(), EndpointError> {
 		.strip_prefix(b"https://")
 		.or_else(|| url.strip_prefix(b"http://"))
 		.ok_or(EndpointError::Scheme)?;
-	let (authority, path) = match rest.iter().position(|b| *b == b'/') {
+	// The authority ends at the first `/`, `?` or `#`; the rest (path, query, fragment) may
+	// hold only characters a URL allows unescaped.
+	let (authority, path) = match rest.iter().position(|b| matches!(b, b'/' | b'?' | b'#')) {
 		Some(i) => rest.split_at(i),
 		None => (rest, &[][..]),
 	};
-	if !path.iter().all(|b| (0x21..=0x7e).contains(b)) {
+	if !path.iter().all(|b| (0x21..=0x7e).contains(b) && !b"<>\"{}|\\^`".contains(b)) {
 		return Err(EndpointError::Path);
 	}
 	if authority.contains(&b'@') {
@@ -46,7 +48,9 @@ pub fn check_endpoint(url: &[u8], max: usize) -> Result<(), EndpointError> {
 	let port = if authority.first() == Some(&b'[') {
 		let close = authority.iter().position(|b| *b == b']').ok_or(EndpointError::Host)?;
 		let inner = &authority[1..close];
-		let ok = inner.contains(&b':')
+		let groups = inner.split(|b| *b == b':').count();
+		let ok = (3..=8).contains(&groups)
+			&& inner.split(|b| *b == b':').all(|g| g.len() <= 4 || g.contains(&b'.'))
 			&& inner.iter().all(|b| b.is_ascii_hexdigit() || *b == b':' || *b == b'.');
 		if !ok {
 			return Err(EndpointError::Host);
@@ -81,11 +85,23 @@ pub fn check_endpoint(url: &[u8], max: usize) -> Result<(), EndpointError> {
 	Ok(())
 }
 
-/// A DNS name or dotted IPv4 address: labels of 1..=63 letters, digits or inner hyphens.
+/// A DNS name (labels of 1..=63 letters, digits or inner hyphens, the last not all digits,
+/// an optional trailing dot) or a dotted-quad IPv4 address.
 fn is_host_name(host: &[u8]) -> bool {
+	let host = host.strip_suffix(b".").unwrap_or(host);
+	let labels = || host.split(|b| *b == b'.');
+	let numeric = |l: &[u8]| !l.is_empty() && l.iter().all(u8::is_ascii_digit);
+	if labels().next_back().is_some_and(numeric) {
+		let octet = |l: &[u8]| {
+			numeric(l)
+				&& l.len() <= 3
+				&& l.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0')) <= 255
+		};
+		return labels().count() == 4 && labels().all(octet);
+	}
 	!host.is_empty()
 		&& host.len() <= 253
-		&& host.split(|b| *b == b'.').all(|label| {
+		&& labels().all(|label| {
 			!label.is_empty()
 				&& label.len() <= 63
 				&& label.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
@@ -155,6 +171,10 @@ mod tests {
 			"https://[2001:db8::1]:9000/v1",
 			"https://a-b.c/d?x=1",
 			"http://localhost:1",
+			"https://host?x=1",
+			"https://host#frag",
+			"https://example.com.",
+			"https://255.255.255.255:80",
 		] {
 			assert!(ok(good), "{good}");
 		}
@@ -172,6 +192,12 @@ mod tests {
 			("https://h:", EndpointError::Port),
 			("https://h/a b", EndpointError::Path),
 			("https://h/\u{e9}", EndpointError::Path),
+			("https://h/<script>", EndpointError::Path),
+			("https://999.1.1.1", EndpointError::Host),
+			("https://1.2.3.4.5", EndpointError::Host),
+			("https://123", EndpointError::Host),
+			("https://[:]", EndpointError::Host),
+			("https://[1:2:3:4:5:6:7:8:9:0]", EndpointError::Host),
 		];
 		for (url, err) in bad {
 			assert_eq!(check_endpoint(url.as_bytes(), 128), Err(err), "{url}");

@@ -468,17 +468,20 @@ mod devices {
 	}
 
 	#[test]
-	fn a_suspended_provider_may_remove_free_devices() {
+	fn a_suspended_provider_keeps_its_device_bonds() {
 		test(|| {
 			register(ALICE, 1);
 			add(ALICE, L40S, 3);
 			assert_ok!(suspend(ALICE, b"audit"));
 			assert_eq!(Supply::<Test>::get(L40S), counts(3, 0, 0, 0));
-			assert_ok!(remove(ALICE, &[2]));
-			assert_eq!(Supply::<Test>::get(L40S), counts(2, 0, 0, 0));
-			assert_eq!(held(ALICE), BASE + 2 * WORKSTATION);
+			// Under suspension the bonds stay at stake: leaving goes through unbonding.
+			assert_noop!(remove(ALICE, &[2]), Error::<Test>::NotActive);
+			assert_eq!(held(ALICE), BASE + 3 * WORKSTATION);
 			assert_ok!(reinstate(ALICE, b"cleared"));
+			assert_eq!(Supply::<Test>::get(L40S), counts(3, 3, 0, 0));
+			assert_ok!(remove(ALICE, &[2]));
 			assert_eq!(Supply::<Test>::get(L40S), counts(2, 2, 0, 0));
+			assert_eq!(held(ALICE), BASE + 2 * WORKSTATION);
 		});
 	}
 }
@@ -907,12 +910,13 @@ mod registry {
 			assert_ok!(release(ALICE, &[0], leased(1)));
 			assert_eq!(state(ALICE, 0), DeviceState::Free);
 			assert_eq!(Supply::<Test>::get(H100_SXM), counts(3, 0, 1, 0));
-			// An accepted bid may still turn into a lease at a suspended provider.
-			assert_ok!(rebind(ALICE, &[1], offered(2), leased(2)));
-			assert_eq!(Supply::<Test>::get(H100_SXM), counts(3, 0, 0, 1));
+			// No new lease at a suspended provider: the offer can only be withdrawn.
+			assert_noop!(rebind(ALICE, &[1], offered(2), leased(2)), Error::<Test>::NotActive);
+			assert_ok!(release(ALICE, &[1], offered(2)));
+			assert_eq!(Supply::<Test>::get(H100_SXM), counts(3, 0, 0, 0));
 			assert_eq!(free_devices(H100_SXM), 0);
 			assert_ok!(reinstate(ALICE, b"ok"));
-			assert_eq!(Supply::<Test>::get(H100_SXM), counts(3, 2, 0, 1));
+			assert_eq!(Supply::<Test>::get(H100_SXM), counts(3, 3, 0, 0));
 		});
 	}
 
@@ -944,6 +948,29 @@ mod registry {
 
 mod slashing {
 	use super::*;
+
+	#[test]
+	fn a_beneficiary_that_cannot_receive_the_slash_leaves_it_to_the_treasury() {
+		test(|| {
+			register(ALICE, 1);
+			let treasury = free(TREASURY);
+			// Below the existential deposit, to an account that does not exist.
+			let tiny = CRU / 10_000;
+			assert_eq!(slash(ALICE, tiny, Some(777)), Ok(tiny));
+			System::assert_last_event(
+				Event::Slashed {
+					who: ALICE,
+					amount: tiny,
+					beneficiary: TREASURY,
+					reason: SlashReason::Fraud,
+				}
+				.into(),
+			);
+			assert_eq!(free(777), 0);
+			assert_eq!(free(TREASURY), treasury + tiny);
+			assert_eq!(held(ALICE), BASE - tiny);
+		});
+	}
 
 	#[test]
 	fn slash_moves_held_cru_to_the_beneficiary_or_treasury() {

@@ -77,8 +77,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `518`
 		//  Estimated: `4628`
-		// Minimum execution time: 62_883_000 picoseconds.
-		Weight::from_parts(66_128_000, 4628)
+		// Minimum execution time: 57_025_000 picoseconds.
+		Weight::from_parts(61_783_000, 4628)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -101,8 +101,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `4057`
 		//  Estimated: `5563`
-		// Minimum execution time: 76_884_000 picoseconds.
-		Weight::from_parts(110_677_940, 5563)
+		// Minimum execution time: 73_029_000 picoseconds.
+		Weight::from_parts(96_259_816, 5563)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -121,10 +121,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `4016 + n * (8 ±0)`
 		//  Estimated: `5563 + n * (2501 ±0)`
-		// Minimum execution time: 72_298_000 picoseconds.
-		Weight::from_parts(98_423_042, 5563)
-			// Standard error: 18_046
-			.saturating_add(Weight::from_parts(3_293_469, 0).saturating_mul(n.into()))
+		// Minimum execution time: 67_431_000 picoseconds.
+		Weight::from_parts(88_530_647, 5563)
+			// Standard error: 9_430
+			.saturating_add(Weight::from_parts(3_078_356, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -137,8 +137,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `789`
 		//  Estimated: `4628`
-		// Minimum execution time: 11_878_000 picoseconds.
-		Weight::from_parts(13_049_000, 4628)
+		// Minimum execution time: 11_728_000 picoseconds.
+		Weight::from_parts(12_920_000, 4628)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -150,8 +150,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `858`
 		//  Estimated: `4628`
-		// Minimum execution time: 17_576_000 picoseconds.
-		Weight::from_parts(18_778_000, 4628)
+		// Minimum execution time: 16_715_000 picoseconds.
+		Weight::from_parts(17_926_000, 4628)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -167,8 +167,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `4322`
 		//  Estimated: `161054`
-		// Minimum execution time: 237_624_000 picoseconds.
-		Weight::from_parts(255_251_000, 161054)
+		// Minimum execution time: 220_769_000 picoseconds.
+		Weight::from_parts(233_608_000, 161054)
 			.saturating_add(T::DbWeight::get().reads(67_u64))
 			.saturating_add(T::DbWeight::get().writes(65_u64))
 	}
@@ -190,8 +190,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `4500`
 		//  Estimated: `161054`
-		// Minimum execution time: 267_278_000 picoseconds.
-		Weight::from_parts(283_152_000, 161054)
+		// Minimum execution time: 247_619_000 picoseconds.
+		Weight::from_parts(267_809_000, 161054)
 			.saturating_add(T::DbWeight::get().reads(69_u64))
 			.saturating_add(T::DbWeight::get().writes(70_u64))
 	}
@@ -201,8 +201,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_246_000 picoseconds.
-		Weight::from_parts(4_797_000, 0)
+		// Minimum execution time: 4_217_000 picoseconds.
+		Weight::from_parts(4_647_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Providers::Catalogue` (r:1 w:1)
@@ -213,8 +213,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `654`
 		//  Estimated: `3519`
-		// Minimum execution time: 14_111_000 picoseconds.
-		Weight::from_parts(15_593_000, 3519)
+		// Minimum execution time: 13_550_000 picoseconds.
+		Weight::from_parts(14_812_000, 3519)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -228,8 +228,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `863`
 		//  Estimated: `3519`
-		// Minimum execution time: 17_426_000 picoseconds.
-		Weight::from_parts(18_768_000, 3519)
+		// Minimum execution time: 16_575_000 picoseconds.
+		Weight::from_parts(18_738_000, 3519)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -243,8 +243,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `4264`
 		//  Estimated: `161054`
-		// Minimum execution time: 221_050_000 picoseconds.
-		Weight::from_parts(240_128_000, 161054)
+		// Minimum execution time: 222_943_000 picoseconds.
+		Weight::from_parts(231_946_000, 161054)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(65_u64))
 	}
@@ -258,8 +258,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `4275`
 		//  Estimated: `161054`
-		// Minimum execution time: 224_475_000 picoseconds.
-		Weight::from_parts(240_819_000, 161054)
+		// Minimum execution time: 212_667_000 picoseconds.
+		Weight::from_parts(233_508_000, 161054)
 			.saturating_add(T::DbWeight::get().reads(66_u64))
 			.saturating_add(T::DbWeight::get().writes(65_u64))
 	}
@@ -274,10 +274,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `3682 + n * (11 ±0)`
 		//  Estimated: `5563 + n * (2501 ±0)`
-		// Minimum execution time: 26_650_000 picoseconds.
-		Weight::from_parts(36_639_107, 5563)
-			// Standard error: 9_167
-			.saturating_add(Weight::from_parts(3_148_736, 0).saturating_mul(n.into()))
+		// Minimum execution time: 25_628_000 picoseconds.
+		Weight::from_parts(36_349_154, 5563)
+			// Standard error: 6_345
+			.saturating_add(Weight::from_parts(2_996_587, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -290,8 +290,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `789`
 		//  Estimated: `4628`
-		// Minimum execution time: 7_391_000 picoseconds.
-		Weight::from_parts(8_253_000, 4628)
+		// Minimum execution time: 7_291_000 picoseconds.
+		Weight::from_parts(7_962_000, 4628)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -299,15 +299,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(1163), added: 3638, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:2 w:2)
+	/// Storage: `System::Account` (r:3 w:2)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn slash() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `984`
-		//  Estimated: `6196`
-		// Minimum execution time: 51_727_000 picoseconds.
-		Weight::from_parts(57_015_000, 6196)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
+		//  Measured:  `1087`
+		//  Estimated: `8799`
+		// Minimum execution time: 55_272_000 picoseconds.
+		Weight::from_parts(60_199_000, 8799)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 }
@@ -315,18 +315,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights for the mock runtimes, priced with `ParityDbWeight`.
 impl WeightInfo for () {
 	fn register_provider() -> Weight {
-		Weight::from_parts(66_128_000, 4628)
+		Weight::from_parts(61_783_000, 4628)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn add_devices(_n: u32, ) -> Weight {
-		Weight::from_parts(110_677_940, 5563)
+		Weight::from_parts(96_259_816, 5563)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn remove_devices(n: u32, ) -> Weight {
-		Weight::from_parts(98_423_042, 5563)
-			.saturating_add(Weight::from_parts(3_293_469, 0).saturating_mul(n.into()))
+		Weight::from_parts(88_530_647, 5563)
+			.saturating_add(Weight::from_parts(3_078_356, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -334,52 +334,52 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2501).saturating_mul(n.into()))
 	}
 	fn set_endpoint() -> Weight {
-		Weight::from_parts(13_049_000, 4628)
+		Weight::from_parts(12_920_000, 4628)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn rotate_worker_key() -> Weight {
-		Weight::from_parts(18_778_000, 4628)
+		Weight::from_parts(17_926_000, 4628)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn deregister() -> Weight {
-		Weight::from_parts(255_251_000, 161054)
+		Weight::from_parts(233_608_000, 161054)
 			.saturating_add(ParityDbWeight::get().reads(67_u64))
 			.saturating_add(ParityDbWeight::get().writes(65_u64))
 	}
 	fn withdraw_bond() -> Weight {
-		Weight::from_parts(283_152_000, 161054)
+		Weight::from_parts(267_809_000, 161054)
 			.saturating_add(ParityDbWeight::get().reads(69_u64))
 			.saturating_add(ParityDbWeight::get().writes(70_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(4_797_000, 0)
+		Weight::from_parts(4_647_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_model() -> Weight {
-		Weight::from_parts(15_593_000, 3519)
+		Weight::from_parts(14_812_000, 3519)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_model() -> Weight {
-		Weight::from_parts(18_768_000, 3519)
+		Weight::from_parts(18_738_000, 3519)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn suspend() -> Weight {
-		Weight::from_parts(240_128_000, 161054)
+		Weight::from_parts(231_946_000, 161054)
 			.saturating_add(ParityDbWeight::get().reads(66_u64))
 			.saturating_add(ParityDbWeight::get().writes(65_u64))
 	}
 	fn reinstate() -> Weight {
-		Weight::from_parts(240_819_000, 161054)
+		Weight::from_parts(233_508_000, 161054)
 			.saturating_add(ParityDbWeight::get().reads(66_u64))
 			.saturating_add(ParityDbWeight::get().writes(65_u64))
 	}
 	fn move_devices(n: u32, ) -> Weight {
-		Weight::from_parts(36_639_107, 5563)
-			.saturating_add(Weight::from_parts(3_148_736, 0).saturating_mul(n.into()))
+		Weight::from_parts(36_349_154, 5563)
+			.saturating_add(Weight::from_parts(2_996_587, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -387,13 +387,13 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2501).saturating_mul(n.into()))
 	}
 	fn record_reputation() -> Weight {
-		Weight::from_parts(8_253_000, 4628)
+		Weight::from_parts(7_962_000, 4628)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn slash() -> Weight {
-		Weight::from_parts(57_015_000, 6196)
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
+		Weight::from_parts(60_199_000, 8799)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 }
