@@ -491,8 +491,8 @@ pub mod pallet {
 			ensure!(Self::now() >= until, Error::<T>::StillUnbonding);
 			let amount = provider.expected_hold();
 			Self::release(&who, amount)?;
-			for d in Devices::<T>::take(&who) {
-				Supply::<T>::mutate(d.model, |c| c.registered = c.registered.saturating_sub(1));
+			for (model, n) in logic::per_model(&Devices::<T>::take(&who)) {
+				Supply::<T>::mutate(model, |c| c.registered = c.registered.saturating_sub(n));
 			}
 			WorkerKeys::<T>::remove(provider.worker_key);
 			Providers::<T>::remove(&who);
@@ -621,11 +621,8 @@ pub mod pallet {
 
 		/// Move a provider's free devices into (`to_free`) or out of the free counters.
 		fn shift_free(devices: &[Device], to_free: bool) {
-			let mut per_model = BTreeMap::<GpuModelId, u32>::new();
-			for d in devices.iter().filter(|d| d.state == DeviceState::Free) {
-				*per_model.entry(d.model).or_default() += 1;
-			}
-			for (model, n) in per_model {
+			let free = devices.iter().filter(|d| d.state == DeviceState::Free);
+			for (model, n) in logic::per_model(free) {
 				Supply::<T>::mutate(model, |c| {
 					c.free =
 						if to_free { c.free.saturating_add(n) } else { c.free.saturating_sub(n) }
@@ -676,13 +673,9 @@ pub mod pallet {
 		}
 
 		fn count_state(c: &mut DeviceCounts, state: DeviceState, active: bool, n: u32, add: bool) {
-			let counter = match state {
-				DeviceState::Free if active => &mut c.free,
-				DeviceState::Free => return,
-				DeviceState::InUse(DeviceUse::Offered(_)) => &mut c.offered,
-				DeviceState::InUse(DeviceUse::Leased(_)) => &mut c.leased,
-			};
-			*counter = if add { counter.saturating_add(n) } else { counter.saturating_sub(n) };
+			if let Some(counter) = logic::counter_of(c, state, active) {
+				*counter = if add { counter.saturating_add(n) } else { counter.saturating_sub(n) };
+			}
 		}
 
 		fn text_of(bytes: &[u8]) -> String {

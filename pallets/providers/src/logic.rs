@@ -131,15 +131,32 @@ pub fn release_to(held: Balance, required: Balance, slashed: Balance) -> Balance
 	held.saturating_sub(required.saturating_sub(slashed))
 }
 
+/// The counter a device in `state` counts in, at a provider that is `active` or not: a free
+/// device counts as free only at an Active provider, and in no counter otherwise.
+pub fn counter_of(counts: &mut DeviceCounts, state: DeviceState, active: bool) -> Option<&mut u32> {
+	match state {
+		DeviceState::Free if active => Some(&mut counts.free),
+		DeviceState::Free => None,
+		DeviceState::InUse(DeviceUse::Offered(_)) => Some(&mut counts.offered),
+		DeviceState::InUse(DeviceUse::Leased(_)) => Some(&mut counts.leased),
+	}
+}
+
 /// How one device counts towards the per-model counters of a provider in `status`.
 pub fn count_device(counts: &mut DeviceCounts, state: DeviceState, status: ProviderStatus) {
 	counts.registered += 1;
-	match state {
-		DeviceState::Free if status == ProviderStatus::Active => counts.free += 1,
-		DeviceState::Free => {}
-		DeviceState::InUse(DeviceUse::Offered(_)) => counts.offered += 1,
-		DeviceState::InUse(DeviceUse::Leased(_)) => counts.leased += 1,
+	if let Some(counter) = counter_of(counts, state, status == ProviderStatus::Active) {
+		*counter += 1;
 	}
+}
+
+/// How many of `devices` there are of each model (one counter write per model, not per device).
+pub fn per_model<'a>(devices: impl IntoIterator<Item = &'a Device>) -> BTreeMap<GpuModelId, u32> {
+	let mut out = BTreeMap::<GpuModelId, u32>::new();
+	for d in devices {
+		*out.entry(d.model).or_default() += 1;
+	}
+	out
 }
 
 /// Per-model counters of a set of providers' devices, recounted from scratch.
