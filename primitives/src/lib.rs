@@ -4,13 +4,14 @@
 //! block types, the CRU denominations, and the cross-pallet traits and runtime-API types of the
 //! burn-mint equilibrium ([`bme`]: `Credits`, `CreditLedger`, `BmeApi`) and of the provider
 //! registry ([`providers`]: the GPU catalogue, `ProviderRegistry`, `Reputation`, `Slashing`,
-//! `ProvidersApi`).
+//! `ProvidersApi`) and of the lease market ([`leases`]: close reasons, `LeasesApi`).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
 pub mod bme;
+pub mod leases;
 pub mod providers;
 
 use sp_runtime::{

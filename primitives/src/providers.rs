@@ -312,6 +312,11 @@ pub trait ProviderRegistry<AccountId> {
 	fn model(model: GpuModelId) -> Option<(u32, GpuClass)>;
 	/// Free devices of `model` at Active providers, in O(1).
 	fn free_devices(model: GpuModelId) -> u32;
+	/// Whether provider `who` registered `region` (a lowercase region code).
+	fn in_region(who: &AccountId, region: &[u8]) -> bool;
+	/// Devices offered and leased across all providers, from the counters (for invariant
+	/// checks; O(catalogue)).
+	fn in_use() -> (u32, u32);
 	/// Mark `devices` of Active provider `who` as in `to`; each must be free.
 	fn reserve(who: &AccountId, devices: &[DeviceId], to: DeviceUse) -> DispatchResult;
 	/// Move `devices` from use `from` to use `to` (an accepted bid's devices become leased).

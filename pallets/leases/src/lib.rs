@@ -1,12 +1,1084 @@
-//! # Lease market (in progress)
+//! # Lease market
 //!
-//! Tenants order GPUs, providers bid in a reverse auction, and a won bid becomes a lease paid
-//! per block in compute credits from an escrow. This crate holds, so far, the lease meter:
-//! the exact, O(1), lazy settlement arithmetic ([`meter`]) that the pallet shell (orders,
-//! bids, the sweep, SLA refunds) will be built around — and the matching and ranking of
-//! orders and bids ([`market`]).
+//! Tenants order GPUs, providers bid in a reverse auction, and the winning bid becomes a
+//! **lease** paid per block in compute credits from an escrow — settled lazily and exactly,
+//! closed by a sweep that never falls behind, refunded (and compensated from the provider's
+//! bond) when the provider is at fault.
+//!
+//! ## Terms
+//! - *Order*: a request (accepted catalogue models, least VRAM, GPU count, optional region),
+//!   a maximum price per block, a duration, an escrow of the tenant's purchased credits
+//!   (locked through [`CreditLedger`]) and a bid window. An order no free devices could serve
+//!   is refused at once, from the registry's O(1) counters.
+//! - *Bid*: an Active provider's price per block (at most the order's maximum) for the exact
+//!   devices it names; they are reserved in the registry while the bid stands, so no device is
+//!   offered or leased twice. A deposit in CRU is held per bid and released when the bid is
+//!   decided. At most `max_bids` bids per order, one per provider.
+//! - *Acceptance*: the tenant accepts any bid while the order is open; at the window's end the
+//!   best bid wins (lowest price, then better reputation, then earliest). Losing bids are
+//!   released at once. An order without a usable bid closes with its escrow refunded and the
+//!   reason in the event.
+//! - *Lease*: tenant, provider, devices, and a [`meter::Meter`] (price, end, settled-to block,
+//!   credits left). A lease is paid for each block of `[start, min(end, dry block))` and never
+//!   beyond, whenever anyone touches it: [`Pallet::settle`] (anyone) moves what is owed into
+//!   `accrued`; [`Pallet::withdraw`] (the provider) pays it out through the ledger (the
+//!   take-rate is burned there); [`Pallet::top_up`] (the tenant) adds to the escrow.
+//! - *Sweep*: an agenda of tasks by block — each open order at its window's end, each lease at
+//!   the block it next needs looking at (its low-funds point, then its due block). Every block
+//!   runs a fixed number of tasks in `on_initialize` (so a full block still makes progress)
+//!   and more in `on_idle`. A lease is closed when the sweep reaches it, paid exactly to its
+//!   due block whenever that is. `LeaseLowFunds` fires once when a lease's escrow first runs
+//!   dry within the horizon (when touched, or by the sweep at that point).
+//! - *Invariant*: for every lease, funded = withdrawn + accrued + remaining; at close,
+//!   funded = paid + refunded. Devices in use = devices of open bids + of leases.
+//!
+//! ## Calls
+//! - Tenants: [`Pallet::create_order`], [`Pallet::accept_bid`], [`Pallet::cancel_order`],
+//!   [`Pallet::top_up`], [`Pallet::close_lease`].
+//! - Providers: [`Pallet::bid`], [`Pallet::withdraw`], [`Pallet::close_lease`].
+//! - Anyone: [`Pallet::settle`].
+//! - The market-admin track: [`Pallet::provider_fault`] (until attestation reports faults
+//!   through a trait), [`Pallet::set_params`].
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 pub mod market;
 pub mod meter;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod types;
+mod views;
+pub mod weights;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::{market, meter::Meter, types::{Task, *}, WeightInfo};
+	use alloc::vec::Vec;
+	use crucible_primitives::{
+		bme::{CreditLedger, Credits},
+		leases::{CloseReason, FaultKind, OrderCloseReason},
+		providers::{
+			DeviceId, DeviceState, DeviceUse, GpuModelId, LeaseId, OrderId, ProviderRegistry,
+			ProviderStatus, Reputation, ReputationEvent, SlashReason, Slashing,
+		},
+		Balance, BlockNumber,
+	};
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{InspectHold, Mutate, MutateHold},
+			tokens::Precision,
+		},
+	};
+	use frame_system::pallet_prelude::{BlockNumberFor, *};
+	use sp_runtime::traits::UniqueSaturatedInto;
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// CRU, with holds for bid deposits.
+		type Currency: MutateHold<Self::AccountId, Balance = Balance, Reason = Self::RuntimeHoldReason>
+			+ InspectHold<Self::AccountId>
+			+ Mutate<Self::AccountId>;
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// Compute credits: escrows, payments, refunds.
+		type Ledger: CreditLedger<Self::AccountId>;
+		/// Providers and their devices.
+		type Registry: ProviderRegistry<Self::AccountId>;
+		/// Providers' reputation counters.
+		type Reputation: Reputation<Self::AccountId>;
+		/// Slashes provider bonds to compensate tenants.
+		type Slashing: Slashing<Self::AccountId>;
+		/// Changes the market's parameters (the market-admin track).
+		type MarketOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// Declares provider faults (the market-admin track now; attestation later).
+		type FaultOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// Most models one order may accept.
+		#[pallet::constant]
+		type MaxModelsPerOrder: Get<u32>;
+		/// Most GPUs one order may ask for (and one bid offer).
+		#[pallet::constant]
+		type MaxGpusPerOrder: Get<u32>;
+		/// Storage bound on bids per order (the governed `max_bids` is at most this).
+		#[pallet::constant]
+		type MaxBidsPerOrder: Get<u32>;
+		/// Sweep tasks run in every block's `on_initialize`, whatever the block's load.
+		#[pallet::constant]
+		type SweepPerBlock: Get<u32>;
+		/// Lease starts kept for the median prices (a ring; the oldest is overwritten).
+		#[pallet::constant]
+		type PriceLogLength: Get<u32>;
+		/// Weights of the calls and the sweep.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds CRU.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A provider's deposit on a bid still standing.
+		BidDeposit,
+	}
+
+	/// An order as stored.
+	pub type OrderOf<T> = Order<<T as frame_system::Config>::AccountId, <T as Config>::MaxModelsPerOrder>;
+	/// A bid as stored.
+	pub type BidOf<T> = Bid<<T as frame_system::Config>::AccountId, <T as Config>::MaxGpusPerOrder>;
+	/// A lease as stored.
+	pub type LeaseOf<T> = Lease<<T as frame_system::Config>::AccountId, <T as Config>::MaxGpusPerOrder>;
+	/// An order's request as a call takes it.
+	pub type RequestOf<T> = Request<<T as Config>::MaxModelsPerOrder>;
+
+	/// The market's governed parameters.
+	#[pallet::storage]
+	pub type Params<T> = StorageValue<_, LeaseParams, ValueQuery>;
+
+	/// The next order id (a lease and its escrow take their order's id).
+	#[pallet::storage]
+	pub type NextId<T> = StorageValue<_, OrderId, ValueQuery>;
+
+	/// Orders taking bids.
+	#[pallet::storage]
+	pub type Orders<T: Config> = CountedStorageMap<_, Twox64Concat, OrderId, OrderOf<T>>;
+
+	/// The bids on each open order, in the order placed.
+	#[pallet::storage]
+	pub type Bids<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		OrderId,
+		BoundedVec<BidOf<T>, T::MaxBidsPerOrder>,
+		ValueQuery,
+	>;
+
+	/// Leases not yet closed.
+	#[pallet::storage]
+	pub type Leases<T: Config> = CountedStorageMap<_, Twox64Concat, LeaseId, LeaseOf<T>>;
+
+	/// Leases by tenant.
+	#[pallet::storage]
+	pub type TenantLeases<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, LeaseId, ()>;
+
+	/// Leases by provider.
+	#[pallet::storage]
+	pub type ProviderLeases<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, LeaseId, ()>;
+
+	/// The sweep's agenda: tasks by the block they are due at. Each open order has exactly
+	/// one entry (its window's end), each lease exactly one (`Lease::check_at`).
+	#[pallet::storage]
+	pub type Agenda<T> =
+		StorageDoubleMap<_, Twox64Concat, BlockNumber, Twox64Concat, Task, (), OptionQuery>;
+
+	/// The first block of the agenda the sweep has not finished.
+	#[pallet::storage]
+	pub type SweepCursor<T> = StorageValue<_, BlockNumber, ValueQuery>;
+
+	/// GPUs under leases not yet closed.
+	#[pallet::storage]
+	pub type LeasedGpus<T> = StorageValue<_, u32, ValueQuery>;
+
+	/// Prices of recent lease starts, a ring of `PriceLogLength` slots.
+	#[pallet::storage]
+	pub type PriceLog<T> = StorageMap<_, Twox64Concat, u32, PricePoint>;
+
+	/// The next slot of [`PriceLog`] to write.
+	#[pallet::storage]
+	pub type PriceLogHead<T> = StorageValue<_, u32, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The market's parameters.
+		pub params: LeaseParams,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			assert!(
+				self.params.is_valid(T::MaxBidsPerOrder::get()),
+				"invalid lease-market parameters"
+			);
+			Params::<T>::put(self.params);
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A tenant placed an order; bids are taken before `bid_until`.
+		OrderCreated {
+			order: OrderId,
+			tenant: T::AccountId,
+			gpus: u32,
+			max_price: Credits,
+			duration: BlockNumber,
+			escrow: Credits,
+			bid_until: BlockNumber,
+		},
+		/// A provider bid on an order, offering (and reserving) these devices.
+		BidPlaced { order: OrderId, provider: T::AccountId, price: Credits, devices: Vec<DeviceId> },
+		/// A bid lost or became void: its devices and deposit are free again.
+		BidReleased { order: OrderId, provider: T::AccountId },
+		/// An order closed without a lease; its escrow went back to the tenant.
+		OrderClosed { order: OrderId, tenant: T::AccountId, reason: OrderCloseReason, refunded: Credits },
+		/// A bid won: the lease runs over `[start, end)` at `price` per block.
+		LeaseStarted {
+			lease: LeaseId,
+			tenant: T::AccountId,
+			provider: T::AccountId,
+			price: Credits,
+			start: BlockNumber,
+			end: BlockNumber,
+			devices: Vec<DeviceId>,
+		},
+		/// Credits owed for `blocks` blocks moved from the escrow to the provider's account on
+		/// the lease.
+		LeaseSettled { lease: LeaseId, blocks: BlockNumber, credits: Credits, settled_to: BlockNumber },
+		/// The provider withdrew what the lease had settled: `to_provider` into its earned
+		/// credits, `burned` as the take-rate.
+		Withdrawn { lease: LeaseId, provider: T::AccountId, to_provider: Credits, burned: Credits },
+		/// The tenant added credits to the escrow; the lease is now paid until `due`.
+		ToppedUp { lease: LeaseId, credits: Credits, due: BlockNumber },
+		/// The lease's escrow runs dry at `dry_block`, within the low-funds horizon.
+		LeaseLowFunds { lease: LeaseId, tenant: T::AccountId, dry_block: BlockNumber, remaining: Credits },
+		/// A lease closed, paid to `paid_to`: `paid` to the provider at closing (before the
+		/// take-rate), `refunded` to the tenant.
+		LeaseClosed {
+			lease: LeaseId,
+			reason: CloseReason,
+			paid_to: BlockNumber,
+			paid: Credits,
+			refunded: Credits,
+		},
+		/// A provider fault closed a lease; `compensation` CRU of its bond went to the tenant.
+		ProviderFaulted { lease: LeaseId, provider: T::AccountId, kind: FaultKind, compensation: Balance },
+		/// The market's parameters changed.
+		ParamsSet { params: LeaseParams },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The order accepts no model.
+		NoModels,
+		/// A model is listed twice.
+		DuplicateModel,
+		/// A model is not in the catalogue.
+		UnknownModel,
+		/// An order for zero GPUs.
+		ZeroGpus,
+		/// More GPUs than one order may ask for.
+		TooManyGpus,
+		/// Too few free devices of the accepted models (with that memory) to serve the order.
+		Unservable,
+		/// A price of zero.
+		ZeroPrice,
+		/// A duration of zero, or longer than the longest lease.
+		BadDuration,
+		/// A bid window outside the governed range.
+		BadBidWindow,
+		/// The escrow does not pay for one block at the maximum price.
+		EscrowTooSmall,
+		/// No such open order.
+		OrderNotFound,
+		/// The order's bid window has ended.
+		BiddingClosed,
+		/// Only the order's or the lease's tenant may do this.
+		NotTenant,
+		/// The account is not a registered provider.
+		NotProvider,
+		/// The provider is not Active.
+		ProviderNotActive,
+		/// The provider is not in the order's region.
+		WrongRegion,
+		/// The bid's price is above the order's maximum.
+		BidAboveMaxPrice,
+		/// The order has as many bids as it may take.
+		TooManyBids,
+		/// The provider already bid on this order.
+		AlreadyBid,
+		/// The bid does not offer exactly the GPUs asked for.
+		WrongDeviceCount,
+		/// The bid names a device twice.
+		DuplicateDevice,
+		/// The bid names a device the provider does not have.
+		UnknownDevice,
+		/// A device offered is of a model the order does not accept, or has too little memory.
+		UnsuitableDevice,
+		/// A device offered is already offered or leased.
+		DeviceBusy,
+		/// No bid from this provider on this order.
+		BidNotFound,
+		/// No such lease (never existed, or closed).
+		LeaseNotFound,
+		/// Only the lease's provider may do this.
+		NotLeaseProvider,
+		/// Only the lease's tenant or provider may do this.
+		NotLeaseParty,
+		/// The lease has nothing to withdraw.
+		NothingToWithdraw,
+		/// A top-up of zero.
+		ZeroTopUp,
+		/// The lease is past its due block: it can only close.
+		LeaseDue,
+		/// A sum would overflow.
+		Overflow,
+		/// Parameters that do not make sense.
+		InvalidParams,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(n: BlockNumberFor<T>) -> Weight {
+			let now: BlockNumber = n.unique_saturated_into();
+			let (tasks, idle_steps) = Self::sweep(now, T::SweepPerBlock::get());
+			Self::sweep_weight(tasks, idle_steps)
+		}
+
+		fn on_idle(n: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			let now: BlockNumber = n.unique_saturated_into();
+			let per_task = Self::task_weight();
+			let base = T::WeightInfo::sweep_idle();
+			let Some(room) = remaining.checked_sub(&base) else { return Weight::zero() };
+			let steps = room
+				.ref_time()
+				.checked_div(per_task.ref_time())
+				.unwrap_or(0)
+				.min(room.proof_size().checked_div(per_task.proof_size()).unwrap_or(u64::MAX));
+			if steps == 0 {
+				return Weight::zero();
+			}
+			let (tasks, idle_steps) = Self::sweep(now, steps.min(u64::from(u32::MAX)) as u32);
+			Self::sweep_weight(tasks, idle_steps)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Order `request.gpus` GPUs at up to `max_price` credits per block for `duration`
+		/// blocks, locking `escrow` purchased credits; bids are taken for `bid_window` blocks.
+		///
+		/// Refused at once when the registry's free devices of the accepted models cannot
+		/// cover the request.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::create_order(request.models.len() as u32))]
+		pub fn create_order(
+			origin: OriginFor<T>,
+			request: RequestOf<T>,
+			max_price: Credits,
+			duration: BlockNumber,
+			escrow: Credits,
+			bid_window: BlockNumber,
+		) -> DispatchResult {
+			let tenant = ensure_signed(origin)?;
+			let params = Params::<T>::get();
+			Self::check_request(&request)?;
+			ensure!(!max_price.is_zero(), Error::<T>::ZeroPrice);
+			ensure!(duration > 0 && duration <= params.max_duration, Error::<T>::BadDuration);
+			ensure!(
+				(params.min_bid_window..=params.max_bid_window).contains(&bid_window),
+				Error::<T>::BadBidWindow
+			);
+			ensure!(escrow >= max_price, Error::<T>::EscrowTooSmall);
+			let now = Self::now();
+			let id = NextId::<T>::get();
+			let next = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
+			T::Ledger::lock(&tenant, id, escrow)?;
+			NextId::<T>::put(next);
+			let bid_until = now.saturating_add(bid_window);
+			let gpus = request.gpus;
+			Orders::<T>::insert(
+				id,
+				Order {
+					tenant: tenant.clone(),
+					request,
+					max_price,
+					duration,
+					escrow,
+					created_at: now,
+					bid_until,
+				},
+			);
+			Self::schedule(Task::CloseBidding(id), bid_until);
+			Self::deposit_event(Event::OrderCreated {
+				order: id,
+				tenant,
+				gpus,
+				max_price,
+				duration,
+				escrow,
+				bid_until,
+			});
+			Ok(())
+		}
+
+		/// Bid `price` credits per block on `order`, offering `devices` (reserved until the
+		/// bid is decided) and holding the bid deposit.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::bid(devices.len() as u32))]
+		pub fn bid(
+			origin: OriginFor<T>,
+			order: OrderId,
+			price: Credits,
+			devices: BoundedVec<DeviceId, T::MaxGpusPerOrder>,
+		) -> DispatchResult {
+			let provider = ensure_signed(origin)?;
+			let o = Orders::<T>::get(order).ok_or(Error::<T>::OrderNotFound)?;
+			ensure!(Self::now() < o.bid_until, Error::<T>::BiddingClosed);
+			match T::Registry::status(&provider) {
+				None => return Err(Error::<T>::NotProvider.into()),
+				Some(ProviderStatus::Active) => {},
+				Some(_) => return Err(Error::<T>::ProviderNotActive.into()),
+			}
+			if let Some(region) = &o.request.region {
+				ensure!(T::Registry::in_region(&provider, region), Error::<T>::WrongRegion);
+			}
+			ensure!(!price.is_zero(), Error::<T>::ZeroPrice);
+			ensure!(price <= o.max_price, Error::<T>::BidAboveMaxPrice);
+			let mut bids = Bids::<T>::get(order);
+			ensure!(!bids.iter().any(|b| b.provider == provider), Error::<T>::AlreadyBid);
+			ensure!((bids.len() as u32) < Params::<T>::get().max_bids, Error::<T>::TooManyBids);
+			Self::check_devices(&provider, &o.request, &devices)?;
+			let deposit = Params::<T>::get().bid_deposit;
+			T::Registry::reserve(&provider, &devices, DeviceUse::Offered(order))?;
+			if deposit > 0 {
+				T::Currency::hold(&HoldReason::BidDeposit.into(), &provider, deposit)?;
+			}
+			let placed_at = Self::now();
+			let bid = Bid { provider: provider.clone(), price, devices: devices.clone(), deposit, placed_at };
+			bids.try_push(bid).map_err(|_| Error::<T>::TooManyBids)?;
+			Bids::<T>::insert(order, bids);
+			Self::deposit_event(Event::BidPlaced {
+				order,
+				provider,
+				price,
+				devices: devices.into_inner(),
+			});
+			Ok(())
+		}
+
+		/// Accept `provider`'s bid on the tenant's open `order`: the lease starts now; every
+		/// other bid is released.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::accept_bid(T::MaxBidsPerOrder::get()))]
+		pub fn accept_bid(
+			origin: OriginFor<T>,
+			order: OrderId,
+			provider: T::AccountId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let o = Orders::<T>::get(order).ok_or(Error::<T>::OrderNotFound)?;
+			ensure!(o.tenant == who, Error::<T>::NotTenant);
+			let bids = Bids::<T>::get(order);
+			let index =
+				bids.iter().position(|b| b.provider == provider).ok_or(Error::<T>::BidNotFound)?;
+			ensure!(
+				T::Registry::status(&provider) == Some(ProviderStatus::Active),
+				Error::<T>::ProviderNotActive
+			);
+			Self::start_lease(order, o, bids.into_inner(), index)
+		}
+
+		/// Cancel the tenant's open `order`: every bid is released and the escrow refunded.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::cancel_order(T::MaxBidsPerOrder::get()))]
+		pub fn cancel_order(origin: OriginFor<T>, order: OrderId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let o = Orders::<T>::get(order).ok_or(Error::<T>::OrderNotFound)?;
+			ensure!(o.tenant == who, Error::<T>::NotTenant);
+			Agenda::<T>::remove(o.bid_until, Task::CloseBidding(order));
+			Self::close_order(order, o, OrderCloseReason::Cancelled)
+		}
+
+		/// Settle `lease` to now: what it owes moves from the escrow to the provider's side
+		/// of the lease. Anyone may call it.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::settle())]
+		pub fn settle(origin: OriginFor<T>, lease: LeaseId) -> DispatchResult {
+			ensure_signed(origin)?;
+			let mut l = Leases::<T>::get(lease).ok_or(Error::<T>::LeaseNotFound)?;
+			Self::settle_lease(lease, &mut l, Self::now());
+			Leases::<T>::insert(lease, l);
+			Ok(())
+		}
+
+		/// Settle `lease` and pay what it has settled to its provider: into its earned
+		/// credits, less the take-rate, which the ledger burns.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::withdraw())]
+		pub fn withdraw(origin: OriginFor<T>, lease: LeaseId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut l = Leases::<T>::get(lease).ok_or(Error::<T>::LeaseNotFound)?;
+			ensure!(l.provider == who, Error::<T>::NotLeaseProvider);
+			Self::settle_lease(lease, &mut l, Self::now());
+			ensure!(!l.accrued.is_zero(), Error::<T>::NothingToWithdraw);
+			let amount = l.accrued;
+			let payment = T::Ledger::pay(lease, &who, amount)?;
+			l.withdrawn = l.withdrawn.saturating_add(amount);
+			l.accrued = Credits::ZERO;
+			Leases::<T>::insert(lease, l);
+			Self::deposit_event(Event::Withdrawn {
+				lease,
+				provider: who,
+				to_provider: payment.to_provider,
+				burned: payment.burned,
+			});
+			Ok(())
+		}
+
+		/// Add `credits` of the tenant's purchased credits to `lease`'s escrow.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::top_up())]
+		pub fn top_up(origin: OriginFor<T>, lease: LeaseId, credits: Credits) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut l = Leases::<T>::get(lease).ok_or(Error::<T>::LeaseNotFound)?;
+			ensure!(l.tenant == who, Error::<T>::NotTenant);
+			ensure!(!credits.is_zero(), Error::<T>::ZeroTopUp);
+			let now = Self::now();
+			ensure!(now < l.meter.due_block(), Error::<T>::LeaseDue);
+			l.meter = l.meter.top_up(credits).map_err(|_| Error::<T>::Overflow)?;
+			l.funded = l.funded.checked_add(credits).ok_or(Error::<T>::Overflow)?;
+			T::Ledger::lock(&who, lease, credits)?;
+			let horizon = Params::<T>::get().low_funds_horizon;
+			if !l.meter.low_funds(now, horizon) {
+				l.low_warned = false;
+			}
+			Self::settle_lease(lease, &mut l, now);
+			Self::reschedule(lease, &mut l, now);
+			let due = l.meter.due_block();
+			Leases::<T>::insert(lease, l);
+			Self::deposit_event(Event::ToppedUp { lease, credits, due });
+			Ok(())
+		}
+
+		/// Close `lease` now, as its tenant or its provider: the provider is paid to now (or
+		/// to the due block, if earlier), the tenant gets the rest back, the devices are
+		/// released. A provider closing before the end counts a fault in its reputation.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::close_lease())]
+		pub fn close_lease(origin: OriginFor<T>, lease: LeaseId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let l = Leases::<T>::get(lease).ok_or(Error::<T>::LeaseNotFound)?;
+			ensure!(who == l.tenant || who == l.provider, Error::<T>::NotLeaseParty);
+			let now = Self::now();
+			let reason = if now >= l.meter.due_block() {
+				// It ended on its own; the sweep has not reached it yet.
+				Self::due_reason(&l)
+			} else if who == l.tenant {
+				CloseReason::Tenant
+			} else {
+				CloseReason::Provider
+			};
+			Self::close(lease, l, now, reason)
+		}
+
+		/// Close `lease` for a fault of its provider: the provider is paid to now, the tenant
+		/// refunded the rest and compensated from the provider's bond (per GPU, within what is
+		/// held), the fault recorded in the provider's reputation, the devices released.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::provider_fault())]
+		pub fn provider_fault(origin: OriginFor<T>, lease: LeaseId, kind: FaultKind) -> DispatchResult {
+			T::FaultOrigin::ensure_origin(origin)?;
+			let l = Leases::<T>::get(lease).ok_or(Error::<T>::LeaseNotFound)?;
+			let (provider, tenant) = (l.provider.clone(), l.tenant.clone());
+			let per_gpu = Params::<T>::get().fault_compensation_per_gpu;
+			let amount = per_gpu.saturating_mul(l.devices.len() as Balance);
+			Self::close(lease, l, Self::now(), CloseReason::ProviderFault(kind))?;
+			let compensation =
+				T::Slashing::slash(&provider, amount, Some(&tenant), SlashReason::LeaseFault(lease))?;
+			Self::deposit_event(Event::ProviderFaulted { lease, provider, kind, compensation });
+			Ok(())
+		}
+
+		/// Set the market's parameters.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::set_params())]
+		pub fn set_params(origin: OriginFor<T>, params: LeaseParams) -> DispatchResult {
+			T::MarketOrigin::ensure_origin(origin)?;
+			ensure!(params.is_valid(T::MaxBidsPerOrder::get()), Error::<T>::InvalidParams);
+			Params::<T>::put(params);
+			Self::deposit_event(Event::ParamsSet { params });
+			Ok(())
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// The current block.
+		pub(crate) fn now() -> BlockNumber {
+			frame_system::Pallet::<T>::block_number().unique_saturated_into()
+		}
+
+		/// The earliest block a task may be put at: not before the sweep's cursor.
+		fn cursor_floor(at: BlockNumber) -> BlockNumber {
+			at.max(SweepCursor::<T>::get())
+		}
+
+		/// Put `task` on the agenda at `at` (or at the cursor, if the sweep is past `at`);
+		/// returns the block used.
+		fn schedule(task: Task, at: BlockNumber) -> BlockNumber {
+			let at = Self::cursor_floor(at);
+			Agenda::<T>::insert(at, task, ());
+			at
+		}
+
+		/// A well-formed request that the free devices could serve.
+		fn check_request(request: &RequestOf<T>) -> DispatchResult {
+			ensure!(!request.models.is_empty(), Error::<T>::NoModels);
+			ensure!(request.gpus > 0, Error::<T>::ZeroGpus);
+			ensure!(request.gpus <= T::MaxGpusPerOrder::get(), Error::<T>::TooManyGpus);
+			for (i, m) in request.models.iter().enumerate() {
+				ensure!(!request.models[..i].contains(m), Error::<T>::DuplicateModel);
+				ensure!(T::Registry::model(*m).is_some(), Error::<T>::UnknownModel);
+			}
+			ensure!(Self::servable(request), Error::<T>::Unservable);
+			Ok(())
+		}
+
+		/// Whether enough free devices of the request's models exist now (O(models)).
+		fn servable(request: &RequestOf<T>) -> bool {
+			let ask = market::Ask {
+				models: &request.models,
+				min_vram_mib: request.min_vram_mib,
+				gpus: request.gpus,
+			};
+			market::servable(&ask, |m| {
+				T::Registry::model(m).map(|(vram, _)| (vram, T::Registry::free_devices(m)))
+			})
+		}
+
+		/// The offered devices exist at `provider`, are free, and fit the request exactly.
+		fn check_devices(
+			provider: &T::AccountId,
+			request: &RequestOf<T>,
+			devices: &[DeviceId],
+		) -> DispatchResult {
+			let registered = T::Registry::devices(provider);
+			let mut offered: Vec<(DeviceId, GpuModelId, u32, DeviceState)> =
+				Vec::with_capacity(devices.len());
+			for id in devices {
+				let d = registered.iter().find(|d| d.id == *id).ok_or(Error::<T>::UnknownDevice)?;
+				let vram = T::Registry::model(d.model).map(|(v, _)| v).unwrap_or(0);
+				offered.push((d.id, d.model, vram, d.state));
+			}
+			let ask = market::Ask {
+				models: &request.models,
+				min_vram_mib: request.min_vram_mib,
+				gpus: request.gpus,
+			};
+			market::devices_fit(&ask, &offered).map_err(|e| match e {
+				market::FitError::WrongCount => Error::<T>::WrongDeviceCount,
+				market::FitError::Duplicate => Error::<T>::DuplicateDevice,
+				market::FitError::Unsuitable => Error::<T>::UnsuitableDevice,
+				market::FitError::Busy => Error::<T>::DeviceBusy,
+			})?;
+			Ok(())
+		}
+
+		/// Free a bid's devices and deposit.
+		fn release_bid(order: OrderId, bid: &BidOf<T>) {
+			let released = T::Registry::release(&bid.provider, &bid.devices, DeviceUse::Offered(order));
+			debug_assert!(released.is_ok(), "a bid's devices are offered for its order");
+			if bid.deposit > 0 {
+				let _ = T::Currency::release(
+					&HoldReason::BidDeposit.into(),
+					&bid.provider,
+					bid.deposit,
+					Precision::BestEffort,
+				);
+			}
+			Self::deposit_event(Event::BidReleased { order, provider: bid.provider.clone() });
+		}
+
+		/// Close an open order without a lease: release every bid, refund the escrow. Its
+		/// agenda entry must already be gone.
+		fn close_order(order: OrderId, o: OrderOf<T>, reason: OrderCloseReason) -> DispatchResult {
+			for bid in Bids::<T>::take(order).iter() {
+				Self::release_bid(order, bid);
+			}
+			T::Ledger::refund(order, o.escrow)?;
+			Orders::<T>::remove(order);
+			Self::deposit_event(Event::OrderClosed {
+				order,
+				tenant: o.tenant,
+				reason,
+				refunded: o.escrow,
+			});
+			Ok(())
+		}
+
+		/// Turn bid `index` of `order` into a lease starting now; release the others.
+		fn start_lease(
+			order: OrderId,
+			o: OrderOf<T>,
+			bids: Vec<BidOf<T>>,
+			index: usize,
+		) -> DispatchResult {
+			let now = Self::now();
+			let winner = bids[index].clone();
+			T::Registry::rebind(
+				&winner.provider,
+				&winner.devices,
+				DeviceUse::Offered(order),
+				DeviceUse::Leased(order),
+			)?;
+			let end = now.saturating_add(o.duration);
+			let meter =
+				Meter::new(winner.price, now, end, o.escrow).map_err(|_| Error::<T>::BadDuration)?;
+			// Its entry is at `bid_until` exactly: a window ends after the block it opens in,
+			// so never behind the cursor. (Gone already when the sweep decides.)
+			Agenda::<T>::remove(o.bid_until, Task::CloseBidding(order));
+			for (i, bid) in bids.iter().enumerate() {
+				if i == index {
+					if bid.deposit > 0 {
+						let _ = T::Currency::release(
+							&HoldReason::BidDeposit.into(),
+							&bid.provider,
+							bid.deposit,
+							Precision::BestEffort,
+						);
+					}
+				} else {
+					Self::release_bid(order, bid);
+				}
+			}
+			Bids::<T>::remove(order);
+			Orders::<T>::remove(order);
+			Self::log_prices(&winner, now);
+			let gpus = winner.devices.len() as u32;
+			LeasedGpus::<T>::mutate(|n| *n = n.saturating_add(gpus));
+			let mut lease = Lease {
+				tenant: o.tenant.clone(),
+				provider: winner.provider.clone(),
+				devices: winner.devices.clone(),
+				start: now,
+				meter,
+				accrued: Credits::ZERO,
+				withdrawn: Credits::ZERO,
+				funded: o.escrow,
+				check_at: 0,
+				low_warned: false,
+			};
+			let horizon = Params::<T>::get().low_funds_horizon;
+			Self::warn_if_low(order, &mut lease, now, horizon);
+			lease.check_at = Self::schedule(Task::CheckLease(order), Self::next_check(&lease, horizon));
+			Leases::<T>::insert(order, lease);
+			TenantLeases::<T>::insert(&o.tenant, order, ());
+			ProviderLeases::<T>::insert(&winner.provider, order, ());
+			Self::deposit_event(Event::LeaseStarted {
+				lease: order,
+				tenant: o.tenant,
+				provider: winner.provider,
+				price: winner.price,
+				start: now,
+				end,
+				devices: winner.devices.into_inner(),
+			});
+			Ok(())
+		}
+
+		/// Record the started lease's price per GPU-hour under each of its models.
+		fn log_prices(bid: &BidOf<T>, now: BlockNumber) {
+			let len = T::PriceLogLength::get();
+			if len == 0 {
+				return;
+			}
+			let devices = T::Registry::devices(&bid.provider);
+			let mut models: Vec<GpuModelId> = devices
+				.iter()
+				.filter(|d| bid.devices.contains(&d.id))
+				.map(|d| d.model)
+				.collect();
+			models.sort_unstable();
+			models.dedup();
+			let per_gpu_hour = per_gpu_hour(bid.price, bid.devices.len() as u32);
+			let mut head = PriceLogHead::<T>::get();
+			for model in models {
+				PriceLog::<T>::insert(head, PricePoint { at: now, model, per_gpu_hour });
+				head = (head + 1) % len;
+			}
+			PriceLogHead::<T>::put(head);
+		}
+
+		/// Settle what `lease` owes as of `now` into `accrued`, and warn if it runs low.
+		pub(crate) fn settle_lease(id: LeaseId, lease: &mut LeaseOf<T>, now: BlockNumber) {
+			let s = lease.meter.settle(now);
+			lease.meter = s.meter;
+			if s.blocks > 0 {
+				lease.accrued = lease.accrued.saturating_add(s.paid);
+				Self::deposit_event(Event::LeaseSettled {
+					lease: id,
+					blocks: s.blocks,
+					credits: s.paid,
+					settled_to: s.meter.settled_at,
+				});
+			}
+			Self::warn_if_low(id, lease, now, Params::<T>::get().low_funds_horizon);
+		}
+
+		/// Emit `LeaseLowFunds` the first time the escrow runs dry within the horizon.
+		fn warn_if_low(id: LeaseId, lease: &mut LeaseOf<T>, now: BlockNumber, horizon: BlockNumber) {
+			if !lease.low_warned && now < lease.meter.due_block() && lease.meter.low_funds(now, horizon) {
+				lease.low_warned = true;
+				Self::deposit_event(Event::LeaseLowFunds {
+					lease: id,
+					tenant: lease.tenant.clone(),
+					dry_block: lease.meter.dry_block(),
+					remaining: lease.meter.remaining.saturating_sub(lease.meter.owed(now).1),
+				});
+			}
+		}
+
+		/// When the sweep next needs to look at `lease`: its low-funds point (if not yet
+		/// warned), else its due block.
+		pub(crate) fn next_check(lease: &LeaseOf<T>, horizon: BlockNumber) -> BlockNumber {
+			let due = lease.meter.due_block();
+			if lease.meter.runs_dry() && !lease.low_warned {
+				due.min(lease.meter.dry_block().saturating_sub(horizon))
+			} else {
+				due
+			}
+		}
+
+		/// Move `lease`'s agenda entry to its next check, if that changed.
+		fn reschedule(id: LeaseId, lease: &mut LeaseOf<T>, now: BlockNumber) {
+			let horizon = Params::<T>::get().low_funds_horizon;
+			let at = Self::next_check(lease, horizon).max(now.saturating_add(1));
+			let at = Self::cursor_floor(at);
+			if at != lease.check_at {
+				Agenda::<T>::remove(lease.check_at, Task::CheckLease(id));
+				lease.check_at = Self::schedule(Task::CheckLease(id), at);
+			}
+		}
+
+		/// Why a lease past its due block is due.
+		fn due_reason(lease: &LeaseOf<T>) -> CloseReason {
+			if lease.meter.runs_dry() {
+				CloseReason::InsufficientFunds
+			} else {
+				CloseReason::Expired
+			}
+		}
+
+		/// Close `lease` at `now`: pay the provider what is settled and owed (to the due block
+		/// at most), refund the rest, release the devices, count the outcome in reputation.
+		fn close(id: LeaseId, lease: LeaseOf<T>, now: BlockNumber, reason: CloseReason) -> DispatchResult {
+			let (s, refund) = lease.meter.close(now);
+			let pay = lease.accrued.checked_add(s.paid).ok_or(Error::<T>::Overflow)?;
+			if !pay.is_zero() {
+				T::Ledger::pay(id, &lease.provider, pay)?;
+			}
+			if !refund.is_zero() {
+				T::Ledger::refund(id, refund)?;
+			}
+			T::Registry::release(&lease.provider, &lease.devices, DeviceUse::Leased(id))?;
+			let outcome = match reason {
+				CloseReason::Provider | CloseReason::ProviderFault(_) => ReputationEvent::LeaseFaulted,
+				_ => ReputationEvent::LeaseCompleted,
+			};
+			T::Reputation::record(&lease.provider, outcome);
+			Agenda::<T>::remove(lease.check_at, Task::CheckLease(id));
+			Leases::<T>::remove(id);
+			TenantLeases::<T>::remove(&lease.tenant, id);
+			ProviderLeases::<T>::remove(&lease.provider, id);
+			LeasedGpus::<T>::mutate(|n| *n = n.saturating_sub(lease.devices.len() as u32));
+			Self::deposit_event(Event::LeaseClosed {
+				lease: id,
+				reason,
+				paid_to: s.meter.settled_at,
+				paid: pay,
+				refunded: refund,
+			});
+			Ok(())
+		}
+
+		/// Run up to `budget` agenda steps due by `now`. A step runs one task, or moves the
+		/// cursor past a block with none left. Returns (tasks run, empty steps).
+		pub(crate) fn sweep(now: BlockNumber, budget: u32) -> (u32, u32) {
+			let mut cursor = SweepCursor::<T>::get();
+			let (mut tasks, mut idle) = (0u32, 0u32);
+			while tasks.saturating_add(idle) < budget && cursor <= now {
+				match Agenda::<T>::iter_key_prefix(cursor).next() {
+					Some(task) => {
+						Agenda::<T>::remove(cursor, task);
+						tasks += 1;
+						let result = frame_support::storage::with_storage_layer(|| {
+							Self::run_task(task, cursor, now)
+						});
+						if let Err(e) = result {
+							log::error!(target: "runtime::leases", "sweep task {task:?}: {e:?}");
+						}
+					},
+					None => {
+						cursor += 1;
+						idle += 1;
+					},
+				}
+			}
+			SweepCursor::<T>::put(cursor);
+			(tasks, idle)
+		}
+
+		/// One agenda task, taken off the agenda at block `at`.
+		fn run_task(task: Task, at: BlockNumber, now: BlockNumber) -> DispatchResult {
+			match task {
+				Task::CloseBidding(order) => {
+					let Some(o) = Orders::<T>::get(order) else { return Ok(()) };
+					Self::decide(order, o)
+				},
+				Task::CheckLease(id) => {
+					let Some(mut lease) = Leases::<T>::get(id) else { return Ok(()) };
+					if lease.check_at != at {
+						return Ok(());
+					}
+					if now >= lease.meter.due_block() {
+						let reason = Self::due_reason(&lease);
+						return Self::close(id, lease, now, reason);
+					}
+					Self::settle_lease(id, &mut lease, now);
+					let horizon = Params::<T>::get().low_funds_horizon;
+					let next = Self::next_check(&lease, horizon).max(now.saturating_add(1));
+					lease.check_at = Self::schedule(Task::CheckLease(id), next);
+					Leases::<T>::insert(id, lease);
+					Ok(())
+				},
+			}
+		}
+
+		/// The window of `order` ended: the best valid bid wins, or the order closes.
+		fn decide(order: OrderId, o: OrderOf<T>) -> DispatchResult {
+			let mut bids = Bids::<T>::get(order).into_inner();
+			let mut voided = false;
+			loop {
+				let ranks: Vec<market::BidRank> = bids
+					.iter()
+					.enumerate()
+					.map(|(seq, b)| market::BidRank {
+						price: b.price,
+						reputation: T::Reputation::reputation(&b.provider).unwrap_or_default(),
+						placed_at: b.placed_at,
+						seq: seq as u32,
+					})
+					.collect();
+				let Some(best) = market::winner(&ranks) else {
+					let reason = if !Self::servable(&o.request) {
+						OrderCloseReason::NoFreeDevices
+					} else if voided {
+						OrderCloseReason::NoValidBids
+					} else {
+						OrderCloseReason::NoBids
+					};
+					return Self::close_order(order, o, reason);
+				};
+				if T::Registry::status(&bids[best].provider) == Some(ProviderStatus::Active) {
+					return Self::start_lease(order, o, bids, best);
+				}
+				// Its provider was suspended since it bid: void the bid, try the next.
+				let void = bids.remove(best);
+				Self::release_bid(order, &void);
+				voided = true;
+				Bids::<T>::insert(order, BoundedVec::truncate_from(bids.clone()));
+			}
+		}
+
+		/// Check every invariant of the market (and its agreement with the ledger and the
+		/// registry). Run by `try_state` and after every step of the tests.
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			use sp_runtime::TryRuntimeError as E;
+			let (mut offered, mut leased, mut agenda) = (0u32, 0u32, 0u32);
+			let has_state = |who: &T::AccountId, id: &DeviceId, use_: DeviceUse| {
+				T::Registry::devices(who)
+					.iter()
+					.any(|d| d.id == *id && d.state == DeviceState::InUse(use_))
+			};
+			for (id, o) in Orders::<T>::iter() {
+				ensure!(id < NextId::<T>::get(), E::Other("order id not yet issued"));
+				ensure!(
+					T::Ledger::escrow(id) == Some((o.tenant.clone(), o.escrow)),
+					E::Other("an order's escrow differs from the ledger's")
+				);
+				ensure!(
+					Agenda::<T>::contains_key(o.bid_until, Task::CloseBidding(id)),
+					E::Other("an open order is not on the agenda at its window's end")
+				);
+				agenda += 1;
+				let bids = Bids::<T>::get(id);
+				for b in bids.iter() {
+					ensure!(b.devices.len() as u32 == o.request.gpus, E::Other("a bid offers the wrong count"));
+					for d in b.devices.iter() {
+						ensure!(has_state(&b.provider, d, DeviceUse::Offered(id)), E::Other("a bid's device is not offered for its order"));
+					}
+					offered += b.devices.len() as u32;
+				}
+			}
+			for id in Bids::<T>::iter_keys() {
+				ensure!(Orders::<T>::contains_key(id), E::Other("bids on a closed order"));
+			}
+			for (id, l) in Leases::<T>::iter() {
+				let held = l.accrued.checked_add(l.meter.remaining).ok_or(E::Other("overflow"))?;
+				let ledger = T::Ledger::escrow(id).map(|(_, c)| c).unwrap_or_default();
+				ensure!(ledger == held, E::Other("a lease's escrow differs from the ledger's"));
+				ensure!(
+					l.funded == l.withdrawn.saturating_add(held),
+					E::Other("funded != withdrawn + accrued + remaining")
+				);
+				ensure!(l.meter.settled_at >= l.start && l.meter.settled_at <= l.meter.end, E::Other("settled outside the term"));
+				ensure!(
+					Agenda::<T>::contains_key(l.check_at, Task::CheckLease(id)),
+					E::Other("a lease is not on the agenda at its check block")
+				);
+				agenda += 1;
+				ensure!(TenantLeases::<T>::contains_key(&l.tenant, id), E::Other("tenant index"));
+				ensure!(ProviderLeases::<T>::contains_key(&l.provider, id), E::Other("provider index"));
+				for d in l.devices.iter() {
+					ensure!(has_state(&l.provider, d, DeviceUse::Leased(id)), E::Other("a lease's device is not leased for it"));
+				}
+				leased += l.devices.len() as u32;
+			}
+			ensure!(Agenda::<T>::iter_keys().count() as u32 == agenda, E::Other("stray agenda entries"));
+			ensure!(TenantLeases::<T>::iter_keys().count() as u32 == Leases::<T>::count(), E::Other("stray tenant index entries"));
+			ensure!(ProviderLeases::<T>::iter_keys().count() as u32 == Leases::<T>::count(), E::Other("stray provider index entries"));
+			ensure!(LeasedGpus::<T>::get() == leased, E::Other("leased GPU counter"));
+			ensure!(T::Registry::in_use() == (offered, leased), E::Other("devices in use != devices of bids and leases"));
+			Ok(())
+		}
+
+		/// The weight of the worst sweep task.
+		pub(crate) fn task_weight() -> Weight {
+			T::WeightInfo::sweep_close_bidding(T::MaxBidsPerOrder::get())
+				.max(T::WeightInfo::sweep_close_lease())
+				.max(T::WeightInfo::sweep_check_lease())
+		}
+
+		/// Weight of a sweep that ran `tasks` tasks and `idle` empty steps.
+		fn sweep_weight(tasks: u32, idle: u32) -> Weight {
+			T::WeightInfo::sweep_idle()
+				.saturating_mul(u64::from(idle).max(1))
+				.saturating_add(Self::task_weight().saturating_mul(u64::from(tasks)))
+		}
+	}
+}

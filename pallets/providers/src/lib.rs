@@ -867,6 +867,15 @@ pub mod pallet {
 			Supply::<T>::get(model).free
 		}
 
+		fn in_region(who: &T::AccountId, region: &[u8]) -> bool {
+			Providers::<T>::get(who).is_some_and(|p| p.region.as_slice() == region)
+		}
+
+		fn in_use() -> (u32, u32) {
+			Supply::<T>::iter_values()
+				.fold((0, 0), |(o, l), c| (o.saturating_add(c.offered), l.saturating_add(c.leased)))
+		}
+
 		fn reserve(who: &T::AccountId, devices: &[DeviceId], to: DeviceUse) -> DispatchResult {
 			Self::move_devices(who, devices, DeviceState::Free, DeviceState::InUse(to))
 		}

@@ -1,0 +1,252 @@
+//! What the runtime API returns: orders with bids, leases as of now, the market summary.
+//! Read-only; every list is paginated and scans a bounded number of entries.
+
+use crate::{pallet::*, Task};
+use alloc::{collections::BTreeMap, string::String, vec::Vec};
+use crucible_primitives::{
+	bme::Credits,
+	leases::{
+		BidView, LeaseFilter, LeasePage, LeaseStatus, LeaseView, MarketSummary, ModelMarketView,
+		OrderPage, OrderView,
+	},
+	providers::{GpuModelId, LeaseId, OrderId},
+	time::DAYS,
+	BlockNumber,
+};
+
+/// Most items a page returns.
+pub const MAX_PAGE: u32 = 100;
+/// Most storage entries one list call looks at (a rare filter returns a short page with a
+/// `next` rather than walking every lease).
+pub const SCAN_LIMIT: usize = 1_000;
+
+impl<T: Config> Pallet<T> {
+	/// One open order with its bids.
+	pub fn order_view(id: OrderId) -> Option<OrderView<T::AccountId>> {
+		Orders::<T>::get(id).map(|o| Self::make_order_view(id, o))
+	}
+
+	fn make_order_view(id: OrderId, o: OrderOf<T>) -> OrderView<T::AccountId> {
+		let bids = Bids::<T>::get(id)
+			.into_iter()
+			.map(|b| BidView {
+				provider: b.provider,
+				price: b.price,
+				devices: b.devices.into_inner(),
+				deposit: b.deposit,
+				placed_at: b.placed_at,
+			})
+			.collect();
+		OrderView {
+			id,
+			tenant: o.tenant,
+			models: o.request.models.into_inner(),
+			min_vram_mib: o.request.min_vram_mib,
+			gpus: o.request.gpus,
+			region: o.request.region.map(|r| String::from_utf8_lossy(&r).into_owned()),
+			max_price: o.max_price,
+			duration: o.duration,
+			escrow: o.escrow,
+			created_at: o.created_at,
+			bid_until: o.bid_until,
+			bids,
+		}
+	}
+
+	/// Open orders in storage order, after `cursor`.
+	pub fn open_orders(cursor: Option<OrderId>, limit: u32) -> OrderPage<T::AccountId> {
+		let limit = limit.clamp(1, MAX_PAGE) as usize;
+		let mut iter = match cursor {
+			Some(c) => Orders::<T>::iter_from(Orders::<T>::hashed_key_for(c)),
+			None => Orders::<T>::iter(),
+		};
+		let mut orders = Vec::new();
+		let mut next = None;
+		for (id, o) in iter.by_ref() {
+			orders.push(Self::make_order_view(id, o));
+			if orders.len() == limit {
+				next = Some(id);
+				break;
+			}
+		}
+		if next.is_some() && iter.next().is_none() {
+			next = None;
+		}
+		OrderPage { orders, next }
+	}
+
+	/// Where a lease stands at `now`.
+	fn status_of(lease: &LeaseOf<T>, now: BlockNumber) -> LeaseStatus {
+		if now >= lease.meter.due_block() {
+			LeaseStatus::Due
+		} else if lease.meter.low_funds(now, Params::<T>::get().low_funds_horizon) {
+			LeaseStatus::Low
+		} else {
+			LeaseStatus::Running
+		}
+	}
+
+	/// A lease as of `now`.
+	pub fn make_lease_view(
+		id: LeaseId,
+		lease: LeaseOf<T>,
+		now: BlockNumber,
+	) -> LeaseView<T::AccountId> {
+		let status = Self::status_of(&lease, now);
+		let (_, owed) = lease.meter.owed(now);
+		LeaseView {
+			id,
+			tenant: lease.tenant,
+			provider: lease.provider,
+			devices: lease.devices.into_inner(),
+			price: lease.meter.price,
+			start: lease.start,
+			end: lease.meter.end,
+			settled_at: lease.meter.settled_at,
+			owed,
+			remaining: lease.meter.remaining.saturating_sub(owed),
+			withdrawable: lease.accrued.saturating_add(owed),
+			withdrawn: lease.withdrawn,
+			funded: lease.funded,
+			due: lease.meter.due_block(),
+			runs_dry: lease.meter.runs_dry(),
+			status,
+		}
+	}
+
+	/// One lease as of now.
+	pub fn lease_view(id: LeaseId) -> Option<LeaseView<T::AccountId>> {
+		Leases::<T>::get(id).map(|l| Self::make_lease_view(id, l, Self::now()))
+	}
+
+	/// Leases matching `filter`, in storage order, after `cursor`.
+	pub fn leases_page(
+		filter: LeaseFilter<T::AccountId>,
+		cursor: Option<LeaseId>,
+		limit: u32,
+	) -> LeasePage<T::AccountId> {
+		let limit = limit.clamp(1, MAX_PAGE) as usize;
+		let now = Self::now();
+		// Walk the narrowest index the filter allows.
+		let ids: alloc::boxed::Box<dyn Iterator<Item = LeaseId>> =
+			match (&filter.tenant, &filter.provider) {
+				(Some(t), _) => match cursor {
+					Some(c) => alloc::boxed::Box::new(TenantLeases::<T>::iter_key_prefix_from(
+						t,
+						TenantLeases::<T>::hashed_key_for(t, c),
+					)),
+					None => alloc::boxed::Box::new(TenantLeases::<T>::iter_key_prefix(t)),
+				},
+				(None, Some(p)) => match cursor {
+					Some(c) => alloc::boxed::Box::new(ProviderLeases::<T>::iter_key_prefix_from(
+						p,
+						ProviderLeases::<T>::hashed_key_for(p, c),
+					)),
+					None => alloc::boxed::Box::new(ProviderLeases::<T>::iter_key_prefix(p)),
+				},
+				(None, None) => match cursor {
+					Some(c) => alloc::boxed::Box::new(
+						Leases::<T>::iter_from(Leases::<T>::hashed_key_for(c)).map(|(id, _)| id),
+					),
+					None => alloc::boxed::Box::new(Leases::<T>::iter_keys()),
+				},
+			};
+		let mut leases = Vec::new();
+		let mut next = None;
+		let mut last = None;
+		let mut scanned = 0;
+		let mut ids = ids.peekable();
+		while let Some(id) = ids.next() {
+			scanned += 1;
+			last = Some(id);
+			if let Some(l) = Leases::<T>::get(id) {
+				let keep = filter.provider.as_ref().is_none_or(|p| *p == l.provider)
+					&& filter.tenant.as_ref().is_none_or(|t| *t == l.tenant)
+					&& filter.status.is_none_or(|s| s == Self::status_of(&l, now));
+				if keep {
+					leases.push(Self::make_lease_view(id, l, now));
+				}
+			}
+			if leases.len() == limit || scanned == SCAN_LIMIT {
+				if ids.peek().is_some() {
+					next = last;
+				}
+				break;
+			}
+		}
+		LeasePage { leases, next }
+	}
+
+	/// Leases whose escrow runs dry within the low-funds horizon, soonest first. Every such
+	/// lease has its agenda entry between the sweep's cursor and `now + horizon`.
+	pub fn running_low(limit: u32) -> Vec<LeaseView<T::AccountId>> {
+		let limit = limit.clamp(1, MAX_PAGE) as usize;
+		let now = Self::now();
+		let horizon = Params::<T>::get().low_funds_horizon;
+		let mut found = Vec::new();
+		let mut scanned = 0;
+		let mut block = SweepCursor::<T>::get();
+		while block <= now.saturating_add(horizon) && scanned < SCAN_LIMIT {
+			for task in Agenda::<T>::iter_key_prefix(block) {
+				scanned += 1;
+				if let Task::CheckLease(id) = task {
+					if let Some(l) = Leases::<T>::get(id) {
+						if now < l.meter.due_block() && l.meter.low_funds(now, horizon) {
+							found.push(Self::make_lease_view(id, l, now));
+						}
+					}
+				}
+				if scanned == SCAN_LIMIT {
+					break;
+				}
+			}
+			block = match block.checked_add(1) {
+				Some(b) => b,
+				None => break,
+			};
+		}
+		found.sort_by_key(|v| (v.due, v.id));
+		found.truncate(limit);
+		found
+	}
+
+	/// The market as a whole; `supply` gives each catalogue model's registered and leased
+	/// devices (from the registry).
+	pub fn market_summary(
+		supply: impl Iterator<Item = (GpuModelId, u32, u32)>,
+	) -> MarketSummary {
+		let since = Self::now().saturating_sub(DAYS);
+		let mut prices: BTreeMap<GpuModelId, Vec<Credits>> = BTreeMap::new();
+		for (_, p) in PriceLog::<T>::iter() {
+			if p.at >= since {
+				prices.entry(p.model).or_default().push(p.per_gpu_hour);
+			}
+		}
+		let models = supply
+			.map(|(model, registered, leased)| {
+				let mut day = prices.remove(&model).unwrap_or_default();
+				day.sort_unstable();
+				let median = (!day.is_empty()).then(|| day[(day.len() - 1) / 2]);
+				let utilization_ppm = if registered == 0 {
+					0
+				} else {
+					(u64::from(leased) * 1_000_000 / u64::from(registered)) as u32
+				};
+				ModelMarketView {
+					model,
+					registered,
+					leased,
+					utilization_ppm,
+					leases_last_day: day.len() as u32,
+					median_per_gpu_hour: median,
+				}
+			})
+			.collect();
+		MarketSummary {
+			open_orders: Orders::<T>::count(),
+			active_leases: Leases::<T>::count(),
+			leased_gpus: LeasedGpus::<T>::get(),
+			models,
+		}
+	}
+}
