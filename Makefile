@@ -11,11 +11,13 @@ CARGO_FLAGS := --release --locked
 NODE := $(CARGO_TARGET_DIR)/release/crucible-node
 TEST_THREADS ?= 4
 # Our pallets with FRAME benchmarks (run once each as tests by `make test-benchmarks`).
-BENCH_PALLETS := pallet-crucible-validator-set pallet-crucible-bme pallet-crucible-providers
+BENCH_PALLETS := pallet-crucible-validator-set pallet-crucible-bme pallet-crucible-providers \
+	pallet-crucible-leases
 comma := ,
 space := $(empty) $(empty)
 
-.PHONY: setup build run test test-pallets test-benchmarks weights fmt lint chain-specs zombienet
+.PHONY: setup build run test test-pallets test-benchmarks weights lease-scaling fmt lint chain-specs \
+	zombienet
 
 setup:
 	@scripts/setup.sh
@@ -42,12 +44,16 @@ test-benchmarks: setup
 ## Pallet unit tests only, without building the wasm runtime.
 test-pallets: setup
 	SKIP_WASM_BUILD=1 cargo test --release -p pallet-crucible-origins -p pallet-crucible-validator-set \
-		-p pallet-crucible-bme -p pallet-crucible-providers -p crucible-primitives
+		-p pallet-crucible-bme -p pallet-crucible-providers -p pallet-crucible-leases -p crucible-primitives
 
 ## Regenerate pallets/*/src/weights.rs with the benchmark CLI (a separate node build with
 ## `--features runtime-benchmarks`; `make weights PALLETS=bme` for one pallet).
 weights: setup
 	scripts/weights.sh $(PALLETS)
+
+## The lease market's cost at 100,000 open leases vs 10 (benchmark CLI, real trie backend).
+lease-scaling: setup
+	scripts/lease-scaling.sh
 
 fmt:
 	cargo fmt --all

@@ -16,7 +16,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/crucible/target}"
 STEPS="${STEPS:-50}"
 REPEAT="${REPEAT:-20}"
 PALLETS=("$@")
-[ ${#PALLETS[@]} -gt 0 ] || PALLETS=(validator-set bme providers)
+[ ${#PALLETS[@]} -gt 0 ] || PALLETS=(validator-set bme providers leases)
 
 cargo build --release --locked -p crucible-node --features runtime-benchmarks
 # Keep the benchmark build apart from the node `make run` and the tests use.

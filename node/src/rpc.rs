@@ -1,8 +1,9 @@
 //! The node's JSON-RPC methods beyond the ones `sc-service` provides (`system_*`, `chain_*`,
 //! `state_*`, `author_*`, `chainHead_v1_*`, ...): `system_accountNextIndex`, `payment_*`,
-//! `grandpa_*`, and Crucible's own `crucible_*` methods ([`bme`], [`providers`]).
+//! `grandpa_*`, and Crucible's own `crucible_*` methods ([`bme`], [`providers`], [`leases`]).
 
 pub mod bme;
+pub mod leases;
 pub mod providers;
 
 use std::sync::Arc;
@@ -68,6 +69,7 @@ where
 	C::Api: BlockBuilder<Block>,
 	C::Api: crucible_primitives::bme::BmeApi<Block, AccountId>,
 	C::Api: crucible_primitives::providers::ProvidersApi<Block, AccountId>,
+	C::Api: crucible_primitives::leases::LeasesApi<Block, AccountId>,
 	P: TransactionPool + 'static,
 	B: sc_client_api::Backend<Block> + Send + Sync + 'static,
 	B::State: sc_client_api::StateBackend<sp_runtime::traits::HashingFor<Block>>,
@@ -81,7 +83,10 @@ where
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
 	module.merge(bme::BmeRpcServer::into_rpc(bme::Bme::new(client.clone())))?;
-	module.merge(providers::ProvidersRpcServer::into_rpc(providers::Providers::new(client)))?;
+	module.merge(providers::ProvidersRpcServer::into_rpc(providers::Providers::new(
+		client.clone(),
+	)))?;
+	module.merge(leases::LeasesRpcServer::into_rpc(leases::Leases::new(client)))?;
 	module.merge(
 		Grandpa::new(
 			grandpa.subscription_executor,

@@ -234,11 +234,10 @@ pub struct LeaseView<AccountId> {
 	DecodeWithMemTracking,
 	TypeInfo,
 	Debug,
-	Default,
 	Serialize,
 	Deserialize,
 )]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, bound(deserialize = "AccountId: Deserialize<'de>"))]
 pub struct LeaseFilter<AccountId> {
 	/// Only this tenant's.
 	pub tenant: Option<AccountId>,
@@ -246,6 +245,12 @@ pub struct LeaseFilter<AccountId> {
 	pub provider: Option<AccountId>,
 	/// Only those in this status.
 	pub status: Option<LeaseStatus>,
+}
+
+impl<AccountId> Default for LeaseFilter<AccountId> {
+	fn default() -> Self {
+		Self { tenant: None, provider: None, status: None }
+	}
 }
 
 /// A page of leases.

@@ -1,15 +1,19 @@
 //! The runtime APIs the node, wallets and explorers call (`state_call` reaches every one).
 
 use crate::{
-	AccountId, Aura, Balance, Block, Bme, Executive, Grandpa, InherentDataExt, Nonce, Providers,
-	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, Bme, Executive, Grandpa, InherentDataExt, Leases, Nonce,
+	Providers, Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
+	VERSION,
 };
 use alloc::vec::Vec;
 use crucible_primitives::bme::{
 	AccountCreditsView, CreditTotals, EpochIndex, EpochPage, PriceView, QueueView, SupplyView,
 };
+use crucible_primitives::leases::{
+	LeaseFilter, LeasePage, LeaseView, MarketSummary, OrderPage, OrderView,
+};
 use crucible_primitives::providers::{
-	GpuModelView, ProviderFilter, ProviderPage, ProviderView, SupplySummary,
+	GpuModelView, LeaseId, OrderId, ProviderFilter, ProviderPage, ProviderView, SupplySummary,
 };
 use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},
@@ -251,6 +255,37 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl crucible_primitives::leases::LeasesApi<Block, AccountId> for Runtime {
+		fn open_orders(cursor: Option<OrderId>, limit: u32) -> OrderPage<AccountId> {
+			Leases::open_orders(cursor, limit)
+		}
+
+		fn order(id: OrderId) -> Option<OrderView<AccountId>> {
+			Leases::order_view(id)
+		}
+
+		fn leases(
+			filter: LeaseFilter<AccountId>,
+			cursor: Option<LeaseId>,
+			limit: u32,
+		) -> LeasePage<AccountId> {
+			Leases::leases_page(filter, cursor, limit)
+		}
+
+		fn lease(id: LeaseId) -> Option<LeaseView<AccountId>> {
+			Leases::lease_view(id)
+		}
+
+		fn running_low(limit: u32) -> Vec<LeaseView<AccountId>> {
+			Leases::running_low(limit)
+		}
+
+		fn summary() -> MarketSummary {
+			let supply = Providers::supply_view();
+			Leases::market_summary(supply.models.iter().map(|m| (m.model, m.registered, m.leased)))
+		}
+	}
+
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
 		fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
 			build_state::<RuntimeGenesisConfig>(config)
@@ -271,7 +306,7 @@ impl_runtime_apis! {
 			Vec<frame_benchmarking::BenchmarkList>,
 			Vec<frame_support::traits::StorageInfo>,
 		) {
-			use crate::{Bme, Providers, ValidatorSet};
+			use crate::{Bme, Leases, Providers, ValidatorSet};
 			use frame_support::traits::StorageInfoTrait;
 
 			let mut list = Vec::<frame_benchmarking::BenchmarkList>::new();
@@ -282,7 +317,7 @@ impl_runtime_apis! {
 		fn dispatch_benchmark(
 			config: frame_benchmarking::BenchmarkConfig,
 		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
-			use crate::{Bme, Providers, ValidatorSet};
+			use crate::{Bme, Leases, Providers, ValidatorSet};
 			use frame_support::traits::WhitelistedStorageKeys;
 
 			let whitelist = crate::AllPalletsWithSystem::whitelisted_storage_keys();

@@ -5,4 +5,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_crucible_validator_set, ValidatorSet]
 	[pallet_crucible_bme, Bme]
 	[pallet_crucible_providers, Providers]
+	[pallet_crucible_leases, Leases]
 );

@@ -14,11 +14,15 @@
 //! Providers: every preset starts with the standard GPU catalogue (H100 SXM / PCIe, H200 SXM,
 //! A100 SXM, L40S, RTX 4090) and production bonds; `development` and `local_testnet` unbond in
 //! 5 blocks, `testnet` in 7 days.
+//!
+//! Leases: `testnet` has the production market (10 CRU per bid, bid windows of 10 blocks to an
+//! hour, a one-hour low-funds horizon, 50 CRU per GPU for a fault); `development` and
+//! `local_testnet` take bids from two blocks on and warn ten blocks before an escrow runs dry.
 
 use crate::{
 	configs::TreasuryAccount, governance::TrackTiming, AccountId, Balance, BalancesConfig,
-	BmeConfig, OriginsConfig, ProvidersConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
-	ValidatorSetConfig,
+	BmeConfig, LeasesConfig, OriginsConfig, ProvidersConfig, RuntimeGenesisConfig, SessionConfig,
+	SessionKeys, ValidatorSetConfig,
 };
 use alloc::{vec, vec::Vec};
 use crucible_primitives::{
@@ -28,6 +32,7 @@ use crucible_primitives::{
 };
 use frame_support::build_struct_json_patch;
 use pallet_crucible_bme::{EmissionParams, MarketParams, OracleParams};
+use pallet_crucible_leases::LeaseParams;
 use pallet_crucible_providers::{GpuModel, ProviderParams};
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
@@ -84,6 +89,7 @@ fn genesis(
 	timing: TrackTiming,
 	bme: BmeGenesis,
 	providers: ProviderParams,
+	leases: LeaseParams,
 ) -> Value {
 	let mut balances = endowed;
 	balances.push((treasury_account(), TREASURY_ENDOWMENT));
@@ -109,6 +115,7 @@ fn genesis(
 			emission: bme.emission,
 		},
 		providers: ProvidersConfig { catalogue: GpuModel::standard_catalogue(), params: providers },
+		leases: LeasesConfig { params: leases },
 	})
 }
 
@@ -159,6 +166,7 @@ pub fn development_config_genesis() -> Value {
 		TrackTiming::Fast,
 		dev_bme(),
 		ProviderParams::development(),
+		LeaseParams::development(),
 	)
 }
 
@@ -175,6 +183,7 @@ pub fn local_config_genesis() -> Value {
 		TrackTiming::Fast,
 		dev_bme(),
 		ProviderParams::development(),
+		LeaseParams::development(),
 	)
 }
 
@@ -228,7 +237,15 @@ pub fn testnet_config_genesis() -> Value {
 		oracle: OracleParams::production(),
 		emission: EmissionParams::production(),
 	};
-	genesis(validators, endowed, HOURS, TrackTiming::Production, bme, ProviderParams::production())
+	genesis(
+		validators,
+		endowed,
+		HOURS,
+		TrackTiming::Production,
+		bme,
+		ProviderParams::production(),
+		LeaseParams::production(),
+	)
 }
 
 /// The preset `id`, as JSON.

@@ -5,8 +5,10 @@
 //! (`pallet-crucible-validator-set` feeding `pallet-session`); and OpenGov for CRU holders
 //! (referenda, conviction voting, scheduler, preimages, treasury and Crucible's track origins);
 //! and the burn-mint equilibrium of compute credits (`pallet-crucible-bme`: credits, the price
-//! oracle, redemptions, emission); and the provider registry (`pallet-crucible-providers`:
-//! bonded providers, devices from a governed GPU catalogue, slashing and reputation).
+//! oracle, redemptions, emission); the provider registry (`pallet-crucible-providers`:
+//! bonded providers, devices from a governed GPU catalogue, slashing and reputation); and the
+//! lease market (`pallet-crucible-leases`: orders, reverse-auction bids, leases paid in credits
+//! with lazy exact settlement, a sweep by due block, SLA refunds from provider bonds).
 //! There is no sudo: every privileged change goes through a referendum.
 //!
 //! Pallet configuration lives in [`configs`], the governance tracks in [`governance`], the
@@ -66,7 +68,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("crucible"),
 	authoring_version: 1,
 	// Bump on every change of runtime logic.
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when the transaction format or call indices change.
@@ -177,6 +179,8 @@ mod runtime {
 	pub type Bme = pallet_crucible_bme;
 	#[runtime::pallet_index(31)]
 	pub type Providers = pallet_crucible_providers;
+	#[runtime::pallet_index(32)]
+	pub type Leases = pallet_crucible_leases;
 }
 
 #[cfg(test)]

@@ -61,9 +61,28 @@ pub mod weights;
 pub use types::*;
 pub use weights::WeightInfo;
 
+/// What the benchmarks need from the ledger and the registry, which the market otherwise
+/// reaches only through its traits.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Give `who` `credits` purchased credits.
+	fn fund(who: &AccountId, credits: crucible_primitives::bme::Credits);
+	/// `n` catalogue models with the most memory.
+	fn models(n: u32) -> alloc::vec::Vec<crucible_primitives::providers::GpuModelId>;
+	/// Make `who` an Active provider in region `eu` with `count` free devices of `model`.
+	fn provider(who: &AccountId, model: crucible_primitives::providers::GpuModelId, count: u32);
+	/// The registry's bound on devices per provider.
+	fn max_devices() -> u32;
+}
+
 #[frame_support::pallet]
 pub mod pallet {
-	use super::{market, meter::Meter, types::{Task, *}, WeightInfo};
+	use super::{
+		market,
+		meter::Meter,
+		types::{Task, *},
+		WeightInfo,
+	};
 	use alloc::vec::Vec;
 	use crucible_primitives::{
 		bme::{CreditLedger, Credits},
@@ -127,6 +146,9 @@ pub mod pallet {
 		type PriceLogLength: Get<u32>;
 		/// Weights of the calls and the sweep.
 		type WeightInfo: WeightInfo;
+		/// Sets up credits and providers for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::BenchmarkHelper<Self::AccountId>;
 	}
 
 	/// Why this pallet holds CRU.
@@ -137,11 +159,13 @@ pub mod pallet {
 	}
 
 	/// An order as stored.
-	pub type OrderOf<T> = Order<<T as frame_system::Config>::AccountId, <T as Config>::MaxModelsPerOrder>;
+	pub type OrderOf<T> =
+		Order<<T as frame_system::Config>::AccountId, <T as Config>::MaxModelsPerOrder>;
 	/// A bid as stored.
 	pub type BidOf<T> = Bid<<T as frame_system::Config>::AccountId, <T as Config>::MaxGpusPerOrder>;
 	/// A lease as stored.
-	pub type LeaseOf<T> = Lease<<T as frame_system::Config>::AccountId, <T as Config>::MaxGpusPerOrder>;
+	pub type LeaseOf<T> =
+		Lease<<T as frame_system::Config>::AccountId, <T as Config>::MaxGpusPerOrder>;
 	/// An order's request as a call takes it.
 	pub type RequestOf<T> = Request<<T as Config>::MaxModelsPerOrder>;
 
@@ -159,13 +183,8 @@ pub mod pallet {
 
 	/// The bids on each open order, in the order placed.
 	#[pallet::storage]
-	pub type Bids<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		OrderId,
-		BoundedVec<BidOf<T>, T::MaxBidsPerOrder>,
-		ValueQuery,
-	>;
+	pub type Bids<T: Config> =
+		StorageMap<_, Twox64Concat, OrderId, BoundedVec<BidOf<T>, T::MaxBidsPerOrder>, ValueQuery>;
 
 	/// Leases not yet closed.
 	#[pallet::storage]
@@ -241,7 +260,12 @@ pub mod pallet {
 		/// A bid lost or became void: its devices and deposit are free again.
 		BidReleased { order: OrderId, provider: T::AccountId },
 		/// An order closed without a lease; its escrow went back to the tenant.
-		OrderClosed { order: OrderId, tenant: T::AccountId, reason: OrderCloseReason, refunded: Credits },
+		OrderClosed {
+			order: OrderId,
+			tenant: T::AccountId,
+			reason: OrderCloseReason,
+			refunded: Credits,
+		},
 		/// A bid won: the lease runs over `[start, end)` at `price` per block.
 		LeaseStarted {
 			lease: LeaseId,
@@ -254,14 +278,24 @@ pub mod pallet {
 		},
 		/// Credits owed for `blocks` blocks moved from the escrow to the provider's account on
 		/// the lease.
-		LeaseSettled { lease: LeaseId, blocks: BlockNumber, credits: Credits, settled_to: BlockNumber },
+		LeaseSettled {
+			lease: LeaseId,
+			blocks: BlockNumber,
+			credits: Credits,
+			settled_to: BlockNumber,
+		},
 		/// The provider withdrew what the lease had settled: `to_provider` into its earned
 		/// credits, `burned` as the take-rate.
 		Withdrawn { lease: LeaseId, provider: T::AccountId, to_provider: Credits, burned: Credits },
 		/// The tenant added credits to the escrow; the lease is now paid until `due`.
 		ToppedUp { lease: LeaseId, credits: Credits, due: BlockNumber },
 		/// The lease's escrow runs dry at `dry_block`, within the low-funds horizon.
-		LeaseLowFunds { lease: LeaseId, tenant: T::AccountId, dry_block: BlockNumber, remaining: Credits },
+		LeaseLowFunds {
+			lease: LeaseId,
+			tenant: T::AccountId,
+			dry_block: BlockNumber,
+			remaining: Credits,
+		},
 		/// A lease closed, paid to `paid_to`: `paid` to the provider at closing (before the
 		/// take-rate), `refunded` to the tenant.
 		LeaseClosed {
@@ -272,7 +306,12 @@ pub mod pallet {
 			refunded: Credits,
 		},
 		/// A provider fault closed a lease; `compensation` CRU of its bond went to the tenant.
-		ProviderFaulted { lease: LeaseId, provider: T::AccountId, kind: FaultKind, compensation: Balance },
+		ProviderFaulted {
+			lease: LeaseId,
+			provider: T::AccountId,
+			kind: FaultKind,
+			compensation: Balance,
+		},
 		/// The market's parameters changed.
 		ParamsSet { params: LeaseParams },
 	}
@@ -452,7 +491,7 @@ pub mod pallet {
 			ensure!(Self::now() < o.bid_until, Error::<T>::BiddingClosed);
 			match T::Registry::status(&provider) {
 				None => return Err(Error::<T>::NotProvider.into()),
-				Some(ProviderStatus::Active) => {},
+				Some(ProviderStatus::Active) => {}
 				Some(_) => return Err(Error::<T>::ProviderNotActive.into()),
 			}
 			if let Some(region) = &o.request.region {
@@ -470,7 +509,13 @@ pub mod pallet {
 				T::Currency::hold(&HoldReason::BidDeposit.into(), &provider, deposit)?;
 			}
 			let placed_at = Self::now();
-			let bid = Bid { provider: provider.clone(), price, devices: devices.clone(), deposit, placed_at };
+			let bid = Bid {
+				provider: provider.clone(),
+				price,
+				devices: devices.clone(),
+				deposit,
+				placed_at,
+			};
 			bids.try_push(bid).map_err(|_| Error::<T>::TooManyBids)?;
 			Bids::<T>::insert(order, bids);
 			Self::deposit_event(Event::BidPlaced {
@@ -512,7 +557,8 @@ pub mod pallet {
 			let o = Orders::<T>::get(order).ok_or(Error::<T>::OrderNotFound)?;
 			ensure!(o.tenant == who, Error::<T>::NotTenant);
 			Agenda::<T>::remove(o.bid_until, Task::CloseBidding(order));
-			Self::close_order(order, o, OrderCloseReason::Cancelled)
+			let bids = Bids::<T>::get(order).into_inner();
+			Self::close_order(order, o, bids, OrderCloseReason::Cancelled)
 		}
 
 		/// Settle `lease` to now: what it owes moves from the escrow to the provider's side
@@ -602,15 +648,23 @@ pub mod pallet {
 		/// held), the fault recorded in the provider's reputation, the devices released.
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::provider_fault())]
-		pub fn provider_fault(origin: OriginFor<T>, lease: LeaseId, kind: FaultKind) -> DispatchResult {
+		pub fn provider_fault(
+			origin: OriginFor<T>,
+			lease: LeaseId,
+			kind: FaultKind,
+		) -> DispatchResult {
 			T::FaultOrigin::ensure_origin(origin)?;
 			let l = Leases::<T>::get(lease).ok_or(Error::<T>::LeaseNotFound)?;
 			let (provider, tenant) = (l.provider.clone(), l.tenant.clone());
 			let per_gpu = Params::<T>::get().fault_compensation_per_gpu;
 			let amount = per_gpu.saturating_mul(l.devices.len() as Balance);
 			Self::close(lease, l, Self::now(), CloseReason::ProviderFault(kind))?;
-			let compensation =
-				T::Slashing::slash(&provider, amount, Some(&tenant), SlashReason::LeaseFault(lease))?;
+			let compensation = T::Slashing::slash(
+				&provider,
+				amount,
+				Some(&tenant),
+				SlashReason::LeaseFault(lease),
+			)?;
 			Self::deposit_event(Event::ProviderFaulted { lease, provider, kind, compensation });
 			Ok(())
 		}
@@ -701,7 +755,8 @@ pub mod pallet {
 
 		/// Free a bid's devices and deposit.
 		fn release_bid(order: OrderId, bid: &BidOf<T>) {
-			let released = T::Registry::release(&bid.provider, &bid.devices, DeviceUse::Offered(order));
+			let released =
+				T::Registry::release(&bid.provider, &bid.devices, DeviceUse::Offered(order));
 			debug_assert!(released.is_ok(), "a bid's devices are offered for its order");
 			if bid.deposit > 0 {
 				let _ = T::Currency::release(
@@ -714,12 +769,18 @@ pub mod pallet {
 			Self::deposit_event(Event::BidReleased { order, provider: bid.provider.clone() });
 		}
 
-		/// Close an open order without a lease: release every bid, refund the escrow. Its
-		/// agenda entry must already be gone.
-		fn close_order(order: OrderId, o: OrderOf<T>, reason: OrderCloseReason) -> DispatchResult {
-			for bid in Bids::<T>::take(order).iter() {
+		/// Close an open order without a lease: release `bids` (what is left of its bids),
+		/// refund the escrow. Its agenda entry must already be gone.
+		fn close_order(
+			order: OrderId,
+			o: OrderOf<T>,
+			bids: Vec<BidOf<T>>,
+			reason: OrderCloseReason,
+		) -> DispatchResult {
+			for bid in bids.iter() {
 				Self::release_bid(order, bid);
 			}
+			Bids::<T>::remove(order);
 			T::Ledger::refund(order, o.escrow)?;
 			Orders::<T>::remove(order);
 			Self::deposit_event(Event::OrderClosed {
@@ -747,8 +808,8 @@ pub mod pallet {
 				DeviceUse::Leased(order),
 			)?;
 			let end = now.saturating_add(o.duration);
-			let meter =
-				Meter::new(winner.price, now, end, o.escrow).map_err(|_| Error::<T>::BadDuration)?;
+			let meter = Meter::new(winner.price, now, end, o.escrow)
+				.map_err(|_| Error::<T>::BadDuration)?;
 			// Its entry is at `bid_until` exactly: a window ends after the block it opens in,
 			// so never behind the cursor. (Gone already when the sweep decides.)
 			Agenda::<T>::remove(o.bid_until, Task::CloseBidding(order));
@@ -785,7 +846,8 @@ pub mod pallet {
 			};
 			let horizon = Params::<T>::get().low_funds_horizon;
 			Self::warn_if_low(order, &mut lease, now, horizon);
-			lease.check_at = Self::schedule(Task::CheckLease(order), Self::next_check(&lease, horizon));
+			lease.check_at =
+				Self::schedule(Task::CheckLease(order), Self::next_check(&lease, horizon));
 			Leases::<T>::insert(order, lease);
 			TenantLeases::<T>::insert(&o.tenant, order, ());
 			ProviderLeases::<T>::insert(&winner.provider, order, ());
@@ -808,11 +870,8 @@ pub mod pallet {
 				return;
 			}
 			let devices = T::Registry::devices(&bid.provider);
-			let mut models: Vec<GpuModelId> = devices
-				.iter()
-				.filter(|d| bid.devices.contains(&d.id))
-				.map(|d| d.model)
-				.collect();
+			let mut models: Vec<GpuModelId> =
+				devices.iter().filter(|d| bid.devices.contains(&d.id)).map(|d| d.model).collect();
 			models.sort_unstable();
 			models.dedup();
 			let per_gpu_hour = per_gpu_hour(bid.price, bid.devices.len() as u32);
@@ -841,8 +900,16 @@ pub mod pallet {
 		}
 
 		/// Emit `LeaseLowFunds` the first time the escrow runs dry within the horizon.
-		fn warn_if_low(id: LeaseId, lease: &mut LeaseOf<T>, now: BlockNumber, horizon: BlockNumber) {
-			if !lease.low_warned && now < lease.meter.due_block() && lease.meter.low_funds(now, horizon) {
+		fn warn_if_low(
+			id: LeaseId,
+			lease: &mut LeaseOf<T>,
+			now: BlockNumber,
+			horizon: BlockNumber,
+		) {
+			if !lease.low_warned
+				&& now < lease.meter.due_block()
+				&& lease.meter.low_funds(now, horizon)
+			{
 				lease.low_warned = true;
 				Self::deposit_event(Event::LeaseLowFunds {
 					lease: id,
@@ -886,7 +953,12 @@ pub mod pallet {
 
 		/// Close `lease` at `now`: pay the provider what is settled and owed (to the due block
 		/// at most), refund the rest, release the devices, count the outcome in reputation.
-		fn close(id: LeaseId, lease: LeaseOf<T>, now: BlockNumber, reason: CloseReason) -> DispatchResult {
+		fn close(
+			id: LeaseId,
+			lease: LeaseOf<T>,
+			now: BlockNumber,
+			reason: CloseReason,
+		) -> DispatchResult {
 			let (s, refund) = lease.meter.close(now);
 			let pay = lease.accrued.checked_add(s.paid).ok_or(Error::<T>::Overflow)?;
 			if !pay.is_zero() {
@@ -897,7 +969,9 @@ pub mod pallet {
 			}
 			T::Registry::release(&lease.provider, &lease.devices, DeviceUse::Leased(id))?;
 			let outcome = match reason {
-				CloseReason::Provider | CloseReason::ProviderFault(_) => ReputationEvent::LeaseFaulted,
+				CloseReason::Provider | CloseReason::ProviderFault(_) => {
+					ReputationEvent::LeaseFaulted
+				}
 				_ => ReputationEvent::LeaseCompleted,
 			};
 			T::Reputation::record(&lease.provider, outcome);
@@ -932,11 +1006,11 @@ pub mod pallet {
 						if let Err(e) = result {
 							log::error!(target: "runtime::leases", "sweep task {task:?}: {e:?}");
 						}
-					},
+					}
 					None => {
 						cursor += 1;
 						idle += 1;
-					},
+					}
 				}
 			}
 			SweepCursor::<T>::put(cursor);
@@ -949,7 +1023,7 @@ pub mod pallet {
 				Task::CloseBidding(order) => {
 					let Some(o) = Orders::<T>::get(order) else { return Ok(()) };
 					Self::decide(order, o)
-				},
+				}
 				Task::CheckLease(id) => {
 					let Some(mut lease) = Leases::<T>::get(id) else { return Ok(()) };
 					if lease.check_at != at {
@@ -965,26 +1039,43 @@ pub mod pallet {
 					lease.check_at = Self::schedule(Task::CheckLease(id), next);
 					Leases::<T>::insert(id, lease);
 					Ok(())
-				},
+				}
 			}
 		}
 
 		/// The window of `order` ended: the best valid bid wins, or the order closes.
 		fn decide(order: OrderId, o: OrderOf<T>) -> DispatchResult {
-			let mut bids = Bids::<T>::get(order).into_inner();
-			let mut voided = false;
-			loop {
-				let ranks: Vec<market::BidRank> = bids
-					.iter()
-					.enumerate()
-					.map(|(seq, b)| market::BidRank {
-						price: b.price,
-						reputation: T::Reputation::reputation(&b.provider).unwrap_or_default(),
-						placed_at: b.placed_at,
-						seq: seq as u32,
-					})
-					.collect();
-				let Some(best) = market::winner(&ranks) else {
+			let bids = Bids::<T>::get(order).into_inner();
+			let mut ranks: Vec<market::BidRank> = bids
+				.iter()
+				.enumerate()
+				.map(|(seq, b)| market::BidRank {
+					price: b.price,
+					reputation: T::Reputation::reputation(&b.provider).unwrap_or_default(),
+					placed_at: b.placed_at,
+					seq: seq as u32,
+				})
+				.collect();
+			ranks.sort_by(market::cmp_bids);
+			let mut void = alloc::vec![false; bids.len()];
+			let mut winner = None;
+			for rank in ranks {
+				let i = rank.seq as usize;
+				if T::Registry::status(&bids[i].provider) == Some(ProviderStatus::Active) {
+					winner = Some(i);
+					break;
+				}
+				// Its provider was suspended since it bid: void the bid, try the next.
+				Self::release_bid(order, &bids[i]);
+				void[i] = true;
+			}
+			let voided = void.iter().any(|v| *v);
+			let index = winner.map(|w| void[..w].iter().filter(|v| !**v).count());
+			let rest: Vec<BidOf<T>> =
+				bids.into_iter().zip(void).filter(|(_, v)| !v).map(|(b, _)| b).collect();
+			match index {
+				Some(index) => Self::start_lease(order, o, rest, index),
+				None => {
 					let reason = if !Self::servable(&o.request) {
 						OrderCloseReason::NoFreeDevices
 					} else if voided {
@@ -992,16 +1083,8 @@ pub mod pallet {
 					} else {
 						OrderCloseReason::NoBids
 					};
-					return Self::close_order(order, o, reason);
-				};
-				if T::Registry::status(&bids[best].provider) == Some(ProviderStatus::Active) {
-					return Self::start_lease(order, o, bids, best);
+					Self::close_order(order, o, rest, reason)
 				}
-				// Its provider was suspended since it bid: void the bid, try the next.
-				let void = bids.remove(best);
-				Self::release_bid(order, &void);
-				voided = true;
-				Bids::<T>::insert(order, BoundedVec::truncate_from(bids.clone()));
 			}
 		}
 
@@ -1028,9 +1111,15 @@ pub mod pallet {
 				agenda += 1;
 				let bids = Bids::<T>::get(id);
 				for b in bids.iter() {
-					ensure!(b.devices.len() as u32 == o.request.gpus, E::Other("a bid offers the wrong count"));
+					ensure!(
+						b.devices.len() as u32 == o.request.gpus,
+						E::Other("a bid offers the wrong count")
+					);
 					for d in b.devices.iter() {
-						ensure!(has_state(&b.provider, d, DeviceUse::Offered(id)), E::Other("a bid's device is not offered for its order"));
+						ensure!(
+							has_state(&b.provider, d, DeviceUse::Offered(id)),
+							E::Other("a bid's device is not offered for its order")
+						);
 					}
 					offered += b.devices.len() as u32;
 				}
@@ -1046,24 +1135,45 @@ pub mod pallet {
 					l.funded == l.withdrawn.saturating_add(held),
 					E::Other("funded != withdrawn + accrued + remaining")
 				);
-				ensure!(l.meter.settled_at >= l.start && l.meter.settled_at <= l.meter.end, E::Other("settled outside the term"));
+				ensure!(
+					l.meter.settled_at >= l.start && l.meter.settled_at <= l.meter.end,
+					E::Other("settled outside the term")
+				);
 				ensure!(
 					Agenda::<T>::contains_key(l.check_at, Task::CheckLease(id)),
 					E::Other("a lease is not on the agenda at its check block")
 				);
 				agenda += 1;
 				ensure!(TenantLeases::<T>::contains_key(&l.tenant, id), E::Other("tenant index"));
-				ensure!(ProviderLeases::<T>::contains_key(&l.provider, id), E::Other("provider index"));
+				ensure!(
+					ProviderLeases::<T>::contains_key(&l.provider, id),
+					E::Other("provider index")
+				);
 				for d in l.devices.iter() {
-					ensure!(has_state(&l.provider, d, DeviceUse::Leased(id)), E::Other("a lease's device is not leased for it"));
+					ensure!(
+						has_state(&l.provider, d, DeviceUse::Leased(id)),
+						E::Other("a lease's device is not leased for it")
+					);
 				}
 				leased += l.devices.len() as u32;
 			}
-			ensure!(Agenda::<T>::iter_keys().count() as u32 == agenda, E::Other("stray agenda entries"));
-			ensure!(TenantLeases::<T>::iter_keys().count() as u32 == Leases::<T>::count(), E::Other("stray tenant index entries"));
-			ensure!(ProviderLeases::<T>::iter_keys().count() as u32 == Leases::<T>::count(), E::Other("stray provider index entries"));
+			ensure!(
+				Agenda::<T>::iter_keys().count() as u32 == agenda,
+				E::Other("stray agenda entries")
+			);
+			ensure!(
+				TenantLeases::<T>::iter_keys().count() as u32 == Leases::<T>::count(),
+				E::Other("stray tenant index entries")
+			);
+			ensure!(
+				ProviderLeases::<T>::iter_keys().count() as u32 == Leases::<T>::count(),
+				E::Other("stray provider index entries")
+			);
 			ensure!(LeasedGpus::<T>::get() == leased, E::Other("leased GPU counter"));
-			ensure!(T::Registry::in_use() == (offered, leased), E::Other("devices in use != devices of bids and leases"));
+			ensure!(
+				T::Registry::in_use() == (offered, leased),
+				E::Other("devices in use != devices of bids and leases")
+			);
 			Ok(())
 		}
 

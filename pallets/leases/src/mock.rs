@@ -11,7 +11,7 @@ use crucible_primitives::{
 };
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU32, Hooks},
+	traits::{ConstU32, Get, Hooks},
 	BoundedVec,
 };
 use frame_system::EnsureRoot;
@@ -110,6 +110,27 @@ impl pallet_leases::Config for Test {
 	type SweepPerBlock = ConstU32<SWEEP_PER_BLOCK>;
 	type PriceLogLength = ConstU32<PRICE_LOG>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchHelper;
+}
+
+/// Benchmark set-up through the real ledger and registry.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<u64> for BenchHelper {
+	fn fund(who: &u64, credits: Credits) {
+		Bme::benchmark_fund(who, credits);
+	}
+	fn models(n: u32) -> Vec<u16> {
+		Providers::benchmark_models(n)
+	}
+	fn provider(who: &u64, model: u16, count: u32) {
+		Providers::benchmark_provider(who, model, count);
+	}
+	fn max_devices() -> u32 {
+		<Test as pallet_crucible_providers::Config>::MaxDevices::get()
+	}
 }
 
 pub fn lease_params() -> LeaseParams {
@@ -136,10 +157,8 @@ pub fn key(n: u8) -> WorkerKey {
 
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	let mut balances: Vec<(u64, Balance)> = [ALICE, BOB, PROV_A, PROV_B, PROV_C, EVE]
-		.iter()
-		.map(|a| (*a, 1_000_000 * CRU))
-		.collect();
+	let mut balances: Vec<(u64, Balance)> =
+		[ALICE, BOB, PROV_A, PROV_B, PROV_C, EVE].iter().map(|a| (*a, 1_000_000 * CRU)).collect();
 	balances.push((TREASURY, 1_000 * CRU));
 	balances.extend(FEEDERS.iter().map(|f| (*f, 10 * CRU)));
 	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }

@@ -153,12 +153,10 @@ impl<T: Config> Pallet<T> {
 			};
 		let mut leases = Vec::new();
 		let mut next = None;
-		let mut last = None;
 		let mut scanned = 0;
 		let mut ids = ids.peekable();
 		while let Some(id) = ids.next() {
 			scanned += 1;
-			last = Some(id);
 			if let Some(l) = Leases::<T>::get(id) {
 				let keep = filter.provider.as_ref().is_none_or(|p| *p == l.provider)
 					&& filter.tenant.as_ref().is_none_or(|t| *t == l.tenant)
@@ -169,7 +167,7 @@ impl<T: Config> Pallet<T> {
 			}
 			if leases.len() == limit || scanned == SCAN_LIMIT {
 				if ids.peek().is_some() {
-					next = last;
+					next = Some(id);
 				}
 				break;
 			}
@@ -212,9 +210,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The market as a whole; `supply` gives each catalogue model's registered and leased
 	/// devices (from the registry).
-	pub fn market_summary(
-		supply: impl Iterator<Item = (GpuModelId, u32, u32)>,
-	) -> MarketSummary {
+	pub fn market_summary(supply: impl Iterator<Item = (GpuModelId, u32, u32)>) -> MarketSummary {
 		let since = Self::now().saturating_sub(DAYS);
 		let mut prices: BTreeMap<GpuModelId, Vec<Credits>> = BTreeMap::new();
 		for (_, p) in PriceLog::<T>::iter() {

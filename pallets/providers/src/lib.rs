@@ -619,6 +619,51 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// `n` catalogue models with the most memory of any (copies of the largest are added
+		/// if the catalogue has fewer): benchmark set-up of other pallets.
+		#[cfg(feature = "runtime-benchmarks")]
+		pub fn benchmark_models(n: u32) -> Vec<GpuModelId> {
+			let best = Catalogue::<T>::iter_values()
+				.max_by_key(|m| m.vram_mib)
+				.expect("the catalogue has a model");
+			let mut ids: Vec<GpuModelId> = Catalogue::<T>::iter()
+				.filter(|(_, m)| m.vram_mib == best.vram_mib)
+				.map(|(id, _)| id)
+				.collect();
+			ids.sort();
+			let mut next: GpuModelId = 10_000;
+			while (ids.len() as u32) < n {
+				if !Catalogue::<T>::contains_key(next) {
+					Catalogue::<T>::insert(next, best.clone());
+					ids.push(next);
+				}
+				next += 1;
+			}
+			ids.truncate(n as usize);
+			ids
+		}
+
+		/// Make `who` an Active provider in region `eu` with `count` free devices of `model`
+		/// (benchmark set-up of other pallets).
+		#[cfg(feature = "runtime-benchmarks")]
+		pub fn benchmark_provider(who: &T::AccountId, model: GpuModelId, count: u32) {
+			T::Currency::set_balance(who, 1_000_000_000 * crucible_primitives::currency::CRU);
+			let mut key = [9u8; 32];
+			let encoded = who.encode();
+			let n = encoded.len().min(32);
+			key[..n].copy_from_slice(&encoded[..n]);
+			let origin = frame_system::RawOrigin::Signed(who.clone());
+			Self::register_provider(
+				origin.clone().into(),
+				b"https://worker.example.com".to_vec(),
+				b"eu".to_vec(),
+				WorkerKey::from_raw(key),
+				Vec::new(),
+			)
+			.expect("registers");
+			Self::add_devices(origin.into(), model, count).expect("adds devices");
+		}
+
 		/// Move a provider's free devices into (`to_free`) or out of the free counters.
 		fn shift_free(devices: &[Device], to_free: bool) {
 			let free = devices.iter().filter(|d| d.state == DeviceState::Free);

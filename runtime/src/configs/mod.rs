@@ -9,10 +9,10 @@ use crate::{
 		GeneralAdminOrRoot, MarketAdminOrRoot, OracleAdminOrRoot, TracksInfo, TreasuryRejecter,
 		TreasurySpender,
 	},
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, OriginCaller, PalletInfo,
-	Preimage, Referenda, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
-	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Scheduler, SessionKeys, System, Treasury,
-	ValidatorSet, VERSION,
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Bme, Hash, Nonce, OriginCaller,
+	PalletInfo, Preimage, Providers, Referenda, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Scheduler, SessionKeys,
+	System, Treasury, ValidatorSet, VERSION,
 };
 use crucible_primitives::{
 	currency::{CRU, EXISTENTIAL_DEPOSIT, MICRO_CRU, MILLI_CRU},
@@ -386,4 +386,47 @@ impl pallet_crucible_providers::Config for Runtime {
 	type MaxDevices = ConstU32<64>;
 	type MaxModels = ConstU32<64>;
 	type WeightInfo = pallet_crucible_providers::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_crucible_leases::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Ledger = Bme;
+	type Registry = Providers;
+	type Reputation = Providers;
+	type Slashing = Providers;
+	type MarketOrigin = MarketAdminOrRoot;
+	// Until attestation reports faults through a trait.
+	type FaultOrigin = MarketAdminOrRoot;
+	type MaxModelsPerOrder = ConstU32<8>;
+	// One host of eight GPUs.
+	type MaxGpusPerOrder = ConstU32<8>;
+	type MaxBidsPerOrder = ConstU32<16>;
+	// A sweep task is at most a few hundred microseconds: eight cost well under 1% of a block.
+	type SweepPerBlock = ConstU32<8>;
+	// A day of lease starts at one every ten seconds; medians over the last day use at most this.
+	type PriceLogLength = ConstU32<8_640>;
+	type WeightInfo = pallet_crucible_leases::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = LeasesBenchmarkHelper;
+}
+
+/// Benchmark set-up of the lease market, through the real ledger and registry.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct LeasesBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_crucible_leases::BenchmarkHelper<AccountId> for LeasesBenchmarkHelper {
+	fn fund(who: &AccountId, credits: crucible_primitives::bme::Credits) {
+		Bme::benchmark_fund(who, credits);
+	}
+	fn models(n: u32) -> alloc::vec::Vec<crucible_primitives::providers::GpuModelId> {
+		Providers::benchmark_models(n)
+	}
+	fn provider(who: &AccountId, model: crucible_primitives::providers::GpuModelId, count: u32) {
+		Providers::benchmark_provider(who, model, count);
+	}
+	fn max_devices() -> u32 {
+		use frame_support::traits::Get;
+		<Runtime as pallet_crucible_providers::Config>::MaxDevices::get()
+	}
 }

@@ -1,0 +1,381 @@
+//! Benchmarks of `pallet-crucible-leases`: every call and each kind of sweep step on its worst
+//! path (the most models, GPUs and bids an order may have; providers with the most devices;
+//! a settlement that warns of low funds), plus three scaling benchmarks run only by
+//! `scripts/lease-scaling.sh`: `settle`, `withdraw` and an empty block's market overhead
+//! with `l` other open leases in committed state.
+
+use super::*;
+
+use crate::meter::Meter;
+use alloc::vec::Vec;
+use crucible_primitives::{
+	bme::Credits,
+	leases::FaultKind,
+	providers::ProviderRegistry,
+	providers::{DeviceId, GpuModelId, LeaseId, OrderId},
+	BlockNumber,
+};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{EnsureOrigin, Get, Hooks},
+	BoundedVec,
+};
+use frame_system::RawOrigin;
+use sp_runtime::traits::UniqueSaturatedInto;
+
+/// A price per block that leaves room for everything below.
+const PRICE: Credits = Credits(1_000_000);
+
+fn set_block<T: Config>(n: BlockNumber) {
+	frame_system::Pallet::<T>::set_block_number(n.into());
+}
+
+fn now<T: Config>() -> BlockNumber {
+	frame_system::Pallet::<T>::block_number().unique_saturated_into()
+}
+
+/// A tenant with plenty of purchased credits.
+fn tenant<T: Config>(i: u32) -> T::AccountId {
+	let who: T::AccountId = account("tenant", i, 0);
+	T::BenchmarkHelper::fund(&who, Credits(PRICE.0 * 1_000_000));
+	who
+}
+
+/// A request for the most GPUs an order may have, of `models` (the first with devices).
+fn request<T: Config>(models: &[GpuModelId]) -> RequestOf<T> {
+	Request {
+		models: BoundedVec::truncate_from(models.to_vec()),
+		min_vram_mib: 0,
+		gpus: T::MaxGpusPerOrder::get(),
+		region: Some(BoundedVec::truncate_from(b"eu".to_vec())),
+	}
+}
+
+/// Provider `i`, with the most devices a provider may have, all of `model` (registered on
+/// first use).
+fn provider<T: Config>(i: u32, model: GpuModelId) -> T::AccountId {
+	let who: T::AccountId = account("provider", i, 0);
+	if T::Registry::status(&who).is_none() {
+		let count = T::BenchmarkHelper::max_devices().max(T::MaxGpusPerOrder::get());
+		T::BenchmarkHelper::provider(&who, model, count);
+	}
+	who
+}
+
+/// The devices a provider's bid offers: the last `gpus` (the worst to find).
+fn offer<T: Config>(gpus: u32) -> BoundedVec<DeviceId, T::MaxGpusPerOrder> {
+	let count = T::BenchmarkHelper::max_devices().max(T::MaxGpusPerOrder::get());
+	BoundedVec::truncate_from(((count - gpus)..count).collect())
+}
+
+/// An order by tenant 0 with the longest window, escrow for `blocks` blocks at `PRICE`.
+fn order<T: Config>(models: &[GpuModelId], blocks: u128) -> (T::AccountId, OrderId) {
+	provider::<T>(0, models[0]);
+	let who = tenant::<T>(0);
+	let id = NextId::<T>::get();
+	let window = Params::<T>::get().max_bid_window;
+	Pallet::<T>::create_order(
+		RawOrigin::Signed(who.clone()).into(),
+		request::<T>(models),
+		PRICE,
+		Params::<T>::get().max_duration.min(10_000),
+		Credits(PRICE.0 * blocks),
+		window,
+	)
+	.expect("orders");
+	(who, id)
+}
+
+/// `b` bids on `order` by providers 0..b, the last one the cheapest.
+fn bids<T: Config>(order: OrderId, model: GpuModelId, b: u32) -> Vec<T::AccountId> {
+	(0..b)
+		.map(|i| {
+			let who = provider::<T>(i, model);
+			let price = Credits(PRICE.0 - u128::from(i));
+			Pallet::<T>::bid(
+				RawOrigin::Signed(who.clone()).into(),
+				order,
+				price,
+				offer::<T>(T::MaxGpusPerOrder::get()),
+			)
+			.expect("bids");
+			who
+		})
+		.collect()
+}
+
+/// A running lease of the most GPUs, funded for `blocks` blocks.
+fn lease<T: Config>(blocks: u128) -> (T::AccountId, T::AccountId, LeaseId) {
+	let model = T::BenchmarkHelper::models(1)[0];
+	let (who, id) = order::<T>(&[model], blocks);
+	let provider = bids::<T>(id, model, 1).remove(0);
+	Pallet::<T>::accept_bid(RawOrigin::Signed(who.clone()).into(), id, provider.clone())
+		.expect("accepts");
+	(who, provider, id)
+}
+
+/// `l` other open leases written straight into storage (with their agenda entries and index
+/// entries, as a busy market has them), spread over `l` tenants and 1,000 providers.
+fn other_leases<T: Config>(l: u32) {
+	let start = now::<T>();
+	let first = NextId::<T>::get();
+	for i in 0..l {
+		let id = first + LeaseId::from(i);
+		let tenant: T::AccountId = account("other-tenant", i, 0);
+		let provider: T::AccountId = account("other-provider", i % 1_000, 0);
+		let meter =
+			Meter::new(PRICE, start, start + 100_000, Credits(PRICE.0 * 100_000)).expect("a meter");
+		let check_at = start + 1 + (i % 50_000);
+		Leases::<T>::insert(
+			id,
+			Lease {
+				tenant: tenant.clone(),
+				provider: provider.clone(),
+				devices: BoundedVec::truncate_from(alloc::vec![i]),
+				start,
+				meter,
+				accrued: Credits::ZERO,
+				withdrawn: Credits::ZERO,
+				funded: meter.remaining,
+				check_at,
+				low_warned: false,
+			},
+		);
+		Agenda::<T>::insert(check_at, Task::CheckLease(id), ());
+		TenantLeases::<T>::insert(&tenant, id, ());
+		ProviderLeases::<T>::insert(&provider, id, ());
+	}
+	NextId::<T>::put(first + LeaseId::from(l));
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn create_order(m: Linear<1, { T::MaxModelsPerOrder::get() }>) {
+		let models = T::BenchmarkHelper::models(m);
+		// Devices of the last model only: every model is looked up before the count suffices.
+		provider::<T>(0, models[models.len() - 1]);
+		let who = tenant::<T>(0);
+		let window = Params::<T>::get().max_bid_window;
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(who),
+			request::<T>(&models),
+			PRICE,
+			100,
+			Credits(PRICE.0 * 100),
+			window,
+		);
+		assert!(Orders::<T>::contains_key(0));
+	}
+
+	#[benchmark]
+	fn bid(g: Linear<1, { T::MaxGpusPerOrder::get() }>) {
+		let model = T::BenchmarkHelper::models(1)[0];
+		let (_, id) = order::<T>(&[model], 100);
+		Orders::<T>::mutate(id, |o| o.as_mut().expect("open").request.gpus = g);
+		// The order already has all its bids but one.
+		let max = Params::<T>::get().max_bids;
+		bids::<T>(id, model, 0);
+		for i in 1..max {
+			let who = provider::<T>(i, model);
+			Pallet::<T>::bid(RawOrigin::Signed(who).into(), id, PRICE, offer::<T>(g))
+				.expect("bids");
+		}
+		let who = provider::<T>(0, model);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), id, PRICE, offer::<T>(g));
+		assert_eq!(Bids::<T>::get(id).len() as u32, max);
+	}
+
+	#[benchmark]
+	fn accept_bid(b: Linear<1, { T::MaxBidsPerOrder::get() }>) {
+		Params::<T>::mutate(|p| p.max_bids = T::MaxBidsPerOrder::get());
+		let model = T::BenchmarkHelper::models(1)[0];
+		let (who, id) = order::<T>(&[model], 100);
+		let winner = bids::<T>(id, model, b).remove(0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), id, winner);
+		assert!(Leases::<T>::contains_key(id));
+	}
+
+	#[benchmark]
+	fn cancel_order(b: Linear<1, { T::MaxBidsPerOrder::get() }>) {
+		Params::<T>::mutate(|p| p.max_bids = T::MaxBidsPerOrder::get());
+		let model = T::BenchmarkHelper::models(1)[0];
+		let (who, id) = order::<T>(&[model], 100);
+		bids::<T>(id, model, b);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), id);
+		assert!(!Orders::<T>::contains_key(id));
+	}
+
+	/// Settling many blocks, with the low-funds warning on the way.
+	#[benchmark]
+	fn settle() {
+		let horizon = Params::<T>::get().low_funds_horizon;
+		let (_, _, id) = lease::<T>(u128::from(horizon) + 20);
+		set_block::<T>(now::<T>() + 20);
+		let caller: T::AccountId = whitelisted_caller();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), id);
+		assert!(Leases::<T>::get(id).is_some_and(|l| l.low_warned && !l.accrued.is_zero()));
+	}
+
+	#[benchmark]
+	fn withdraw() {
+		let horizon = Params::<T>::get().low_funds_horizon;
+		let (_, provider, id) = lease::<T>(u128::from(horizon) + 20);
+		set_block::<T>(now::<T>() + 20);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), id);
+		assert!(Leases::<T>::get(id).is_some_and(|l| !l.withdrawn.is_zero()));
+	}
+
+	/// A top-up that settles, re-arms the warning and moves the agenda entry.
+	#[benchmark]
+	fn top_up() {
+		let horizon = Params::<T>::get().low_funds_horizon;
+		let (who, _, id) = lease::<T>(u128::from(horizon) + 20);
+		set_block::<T>(now::<T>() + 10);
+		let before = Leases::<T>::get(id).expect("open").check_at;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), id, Credits(PRICE.0 * 1_000));
+		assert!(Leases::<T>::get(id).is_some_and(|l| l.check_at != before));
+	}
+
+	#[benchmark]
+	fn close_lease() {
+		let (who, _, id) = lease::<T>(1_000);
+		set_block::<T>(now::<T>() + 10);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who), id);
+		assert!(!Leases::<T>::contains_key(id));
+	}
+
+	#[benchmark]
+	fn provider_fault() -> Result<(), BenchmarkError> {
+		let (_, _, id) = lease::<T>(1_000);
+		set_block::<T>(now::<T>() + 10);
+		let origin =
+			T::FaultOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, id, FaultKind::WrongResults);
+		assert!(!Leases::<T>::contains_key(id));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_params() -> Result<(), BenchmarkError> {
+		let origin =
+			T::MarketOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let params = LeaseParams { max_bids: 1, ..Params::<T>::get() };
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, params);
+		assert_eq!(Params::<T>::get().max_bids, 1);
+		Ok(())
+	}
+
+	/// One sweep step over a block with nothing on the agenda.
+	#[benchmark]
+	fn sweep_idle() {
+		let at = now::<T>() + 1;
+		set_block::<T>(at);
+		SweepCursor::<T>::put(at);
+		#[block]
+		{
+			Pallet::<T>::sweep(at, 1);
+		}
+		assert_eq!(SweepCursor::<T>::get(), at + 1);
+	}
+
+	/// The sweep reaches a lease at its low-funds point: settle, warn, move it to its due block.
+	#[benchmark]
+	fn sweep_check_lease() {
+		let horizon = Params::<T>::get().low_funds_horizon;
+		let (_, _, id) = lease::<T>(u128::from(horizon) + 20);
+		let at = Leases::<T>::get(id).expect("open").check_at;
+		set_block::<T>(at);
+		SweepCursor::<T>::put(at);
+		#[block]
+		{
+			Pallet::<T>::sweep(at, 1);
+		}
+		assert!(Leases::<T>::get(id).is_some_and(|l| l.low_warned && l.check_at > at));
+	}
+
+	/// The sweep closes a lease at its due block.
+	#[benchmark]
+	fn sweep_close_lease() {
+		let (_, _, id) = lease::<T>(1_000_000);
+		let l = Leases::<T>::get(id).expect("open");
+		let at = l.meter.end;
+		Agenda::<T>::remove(l.check_at, Task::CheckLease(id));
+		Agenda::<T>::insert(at, Task::CheckLease(id), ());
+		Leases::<T>::mutate(id, |l| l.as_mut().expect("open").check_at = at);
+		set_block::<T>(at);
+		SweepCursor::<T>::put(at);
+		#[block]
+		{
+			Pallet::<T>::sweep(at, 1);
+		}
+		assert!(!Leases::<T>::contains_key(id));
+	}
+
+	/// The sweep ends an order's window: the best of `b` bids wins, the rest are released.
+	#[benchmark]
+	fn sweep_close_bidding(b: Linear<1, { T::MaxBidsPerOrder::get() }>) {
+		Params::<T>::mutate(|p| p.max_bids = T::MaxBidsPerOrder::get());
+		let model = T::BenchmarkHelper::models(1)[0];
+		let (_, id) = order::<T>(&[model], 100);
+		bids::<T>(id, model, b);
+		let at = Orders::<T>::get(id).expect("open").bid_until;
+		set_block::<T>(at);
+		SweepCursor::<T>::put(at);
+		#[block]
+		{
+			Pallet::<T>::sweep(at, 1);
+		}
+		assert!(Leases::<T>::contains_key(id));
+	}
+
+	/// `settle` with `l` other open leases in state (run by `scripts/lease-scaling.sh`).
+	#[benchmark(extra)]
+	fn settle_at_scale(l: Linear<10, 100_000>) {
+		let (_, _, id) = lease::<T>(1_000_000);
+		other_leases::<T>(l);
+		set_block::<T>(now::<T>() + 20);
+		let caller: T::AccountId = whitelisted_caller();
+		#[extrinsic_call]
+		settle(RawOrigin::Signed(caller), id);
+		assert!(Leases::<T>::get(id).is_some_and(|l| !l.accrued.is_zero()));
+	}
+
+	/// `withdraw` with `l` other open leases in state.
+	#[benchmark(extra)]
+	fn withdraw_at_scale(l: Linear<10, 100_000>) {
+		let (_, provider, id) = lease::<T>(1_000_000);
+		other_leases::<T>(l);
+		set_block::<T>(now::<T>() + 20);
+		#[extrinsic_call]
+		withdraw(RawOrigin::Signed(provider), id);
+		assert!(Leases::<T>::get(id).is_some_and(|l| !l.withdrawn.is_zero()));
+	}
+
+	/// The market's `on_initialize` in a block with nothing due, `l` open leases in state.
+	#[benchmark(extra)]
+	fn empty_block_at_scale(l: Linear<10, 100_000>) {
+		other_leases::<T>(l);
+		let at = now::<T>();
+		SweepCursor::<T>::put(at);
+		#[block]
+		{
+			Pallet::<T>::on_initialize(at.into());
+		}
+		assert_eq!(SweepCursor::<T>::get(), at + 1);
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}
