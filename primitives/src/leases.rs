@@ -257,7 +257,7 @@ impl<AccountId> Default for LeaseFilter<AccountId> {
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LeasePage<AccountId> {
-	/// The leases, by id.
+	/// The leases (in storage order; by id for `running_low`).
 	pub leases: Vec<LeaseView<AccountId>>,
 	/// Pass as `cursor` for the next page; `None` when the list is complete.
 	pub next: Option<LeaseId>,
@@ -298,18 +298,19 @@ pub struct MarketSummary {
 sp_api::decl_runtime_apis! {
 	/// Queries of the `leases` pallet, for explorers and the `crucible_*` JSON-RPC methods.
 	pub trait LeasesApi<AccountId> where AccountId: codec::Codec {
-		/// Open orders with their bids, from `cursor` (exclusive) on, by id: up to `limit`
+		/// Open orders with their bids, in storage order after `cursor`: up to `limit`
 		/// (at most 100).
 		fn open_orders(cursor: Option<OrderId>, limit: u32) -> OrderPage<AccountId>;
 		/// One open order with its bids.
 		fn order(id: OrderId) -> Option<OrderView<AccountId>>;
-		/// Leases matching `filter`, from `cursor` (exclusive) on, by id: up to `limit`.
+		/// Leases matching `filter`, in storage order after `cursor`: up to `limit`.
 		fn leases(filter: LeaseFilter<AccountId>, cursor: Option<LeaseId>, limit: u32)
 			-> LeasePage<AccountId>;
 		/// One lease, with what it owes and has left as of now.
 		fn lease(id: LeaseId) -> Option<LeaseView<AccountId>>;
-		/// Leases whose escrow runs dry within the low-funds horizon, soonest first.
-		fn running_low(limit: u32) -> Vec<LeaseView<AccountId>>;
+		/// Leases whose escrow runs dry within the low-funds horizon, by id, after `cursor`
+		/// (the last lease id of the previous page): up to `limit`.
+		fn running_low(cursor: Option<LeaseId>, limit: u32) -> LeasePage<AccountId>;
 		/// Orders, leases, utilization and median prices over the last day, per model.
 		fn summary() -> MarketSummary;
 	}

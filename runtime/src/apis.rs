@@ -276,8 +276,8 @@ impl_runtime_apis! {
 			Leases::lease_view(id)
 		}
 
-		fn running_low(limit: u32) -> Vec<LeaseView<AccountId>> {
-			Leases::running_low(limit)
+		fn running_low(cursor: Option<LeaseId>, limit: u32) -> LeasePage<AccountId> {
+			Leases::running_low(cursor, limit)
 		}
 
 		fn summary() -> MarketSummary {

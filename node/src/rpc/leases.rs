@@ -57,13 +57,15 @@ pub trait LeasesRpc {
 	#[method(name = "lease")]
 	fn lease(&self, id: LeaseId, at: Option<Hash>) -> RpcResult<Option<LeaseView<AccountId>>>;
 
-	/// Leases whose escrow runs dry within the governed low-funds horizon, soonest first.
+	/// Leases whose escrow runs dry within the governed low-funds horizon (each with its due
+	/// block), by id after `cursor` (the last id of the previous page): at most `limit`.
 	#[method(name = "leasesRunningLow")]
 	fn running_low(
 		&self,
+		cursor: Option<LeaseId>,
 		limit: Option<u32>,
 		at: Option<Hash>,
-	) -> RpcResult<Vec<LeaseView<AccountId>>>;
+	) -> RpcResult<LeasePage<AccountId>>;
 
 	/// Open orders, active leases, leased GPUs; per model: registered and leased GPUs,
 	/// utilization, leases started in the last day and their median price per GPU-hour.
@@ -123,10 +125,11 @@ where
 
 	fn running_low(
 		&self,
+		cursor: Option<LeaseId>,
 		limit: Option<u32>,
 		at: Option<Hash>,
-	) -> RpcResult<Vec<LeaseView<AccountId>>> {
-		super::call_at(&*self.client, at, |api, at| api.running_low(at, page(limit)))
+	) -> RpcResult<LeasePage<AccountId>> {
+		super::call_at(&*self.client, at, |api, at| api.running_low(at, cursor, page(limit)))
 	}
 
 	fn summary(&self, at: Option<Hash>) -> RpcResult<MarketSummary> {

@@ -844,11 +844,6 @@ pub mod pallet {
 				check_at: 0,
 				low_warned: false,
 			};
-			let horizon = Params::<T>::get().low_funds_horizon;
-			Self::warn_if_low(order, &mut lease, now, horizon);
-			lease.check_at =
-				Self::schedule(Task::CheckLease(order), Self::next_check(&lease, horizon));
-			Leases::<T>::insert(order, lease);
 			TenantLeases::<T>::insert(&o.tenant, order, ());
 			ProviderLeases::<T>::insert(&winner.provider, order, ());
 			Self::deposit_event(Event::LeaseStarted {
@@ -860,6 +855,12 @@ pub mod pallet {
 				end,
 				devices: winner.devices.into_inner(),
 			});
+			// An escrow that is low from the start is announced at once, after the start.
+			let horizon = Params::<T>::get().low_funds_horizon;
+			Self::warn_if_low(order, &mut lease, now, horizon);
+			lease.check_at =
+				Self::schedule(Task::CheckLease(order), Self::next_check(&lease, horizon));
+			Leases::<T>::insert(order, lease);
 			Ok(())
 		}
 

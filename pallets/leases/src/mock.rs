@@ -11,7 +11,7 @@ use crucible_primitives::{
 };
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU32, Get, Hooks},
+	traits::{ConstU32, Hooks},
 	BoundedVec,
 };
 use frame_system::EnsureRoot;
@@ -129,6 +129,7 @@ impl crate::BenchmarkHelper<u64> for BenchHelper {
 		Providers::benchmark_provider(who, model, count);
 	}
 	fn max_devices() -> u32 {
+		use frame_support::traits::Get;
 		<Test as pallet_crucible_providers::Config>::MaxDevices::get()
 	}
 }
@@ -242,8 +243,8 @@ pub fn buy(who: u64, cru: Balance) -> Credits {
 pub fn provider(who: u64, region: &str, model: u16, count: u32) {
 	Providers::register_provider(
 		RuntimeOrigin::signed(who),
-		b"https://worker.example.com".to_vec().try_into().unwrap(),
-		region.as_bytes().to_vec().try_into().unwrap(),
+		b"https://worker.example.com".to_vec(),
+		region.as_bytes().to_vec(),
 		key(who as u8),
 		Default::default(),
 	)

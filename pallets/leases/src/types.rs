@@ -125,6 +125,8 @@ pub struct Request<MaxModels: Get<u32>> {
 	DebugNoBound,
 )]
 #[scale_info(skip_type_params(MaxModels))]
+// The `NoBound` derives restate the account bound at each field.
+#[allow(clippy::multiple_bound_locations)]
 pub struct Order<AccountId: Clone + Eq + core::fmt::Debug, MaxModels: Get<u32>> {
 	/// Who ordered and pays.
 	pub tenant: AccountId,
@@ -155,6 +157,8 @@ pub struct Order<AccountId: Clone + Eq + core::fmt::Debug, MaxModels: Get<u32>> 
 	DebugNoBound,
 )]
 #[scale_info(skip_type_params(MaxGpus))]
+// The `NoBound` derives restate the account bound at each field.
+#[allow(clippy::multiple_bound_locations)]
 pub struct Bid<AccountId: Clone + Eq + core::fmt::Debug, MaxGpus: Get<u32>> {
 	/// The bidder.
 	pub provider: AccountId,
@@ -181,6 +185,8 @@ pub struct Bid<AccountId: Clone + Eq + core::fmt::Debug, MaxGpus: Get<u32>> {
 	DebugNoBound,
 )]
 #[scale_info(skip_type_params(MaxGpus))]
+// The `NoBound` derives restate the account bound at each field.
+#[allow(clippy::multiple_bound_locations)]
 pub struct Lease<AccountId: Clone + Eq + core::fmt::Debug, MaxGpus: Get<u32>> {
 	/// Who pays.
 	pub tenant: AccountId,

@@ -175,9 +175,10 @@ impl<T: Config> Pallet<T> {
 		LeasePage { leases, next }
 	}
 
-	/// Leases whose escrow runs dry within the low-funds horizon, soonest first. Every such
-	/// lease has its agenda entry between the sweep's cursor and `now + horizon`.
-	pub fn running_low(limit: u32) -> Vec<LeaseView<T::AccountId>> {
+	/// Leases whose escrow runs dry within the low-funds horizon, by id, after the lease
+	/// `cursor` (each view has its due block). Every such lease has its agenda entry
+	/// between the sweep's cursor and `now + horizon`.
+	pub fn running_low(cursor: Option<LeaseId>, limit: u32) -> LeasePage<T::AccountId> {
 		let limit = limit.clamp(1, MAX_PAGE) as usize;
 		let now = Self::now();
 		let horizon = Params::<T>::get().low_funds_horizon;
@@ -203,9 +204,12 @@ impl<T: Config> Pallet<T> {
 				None => break,
 			};
 		}
-		found.sort_by_key(|v| (v.due, v.id));
+		// By id, so a cursor stays valid whatever happens to its lease meanwhile.
+		found.retain(|v| cursor.is_none_or(|c| v.id > c));
+		found.sort_by_key(|v| v.id);
+		let next = (found.len() > limit).then(|| found[limit - 1].id);
 		found.truncate(limit);
-		found
+		LeasePage { leases: found, next }
 	}
 
 	/// The market as a whole; `supply` gives each catalogue model's registered and leased
