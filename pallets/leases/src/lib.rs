@@ -500,10 +500,11 @@ pub mod pallet {
 			ensure!(!price.is_zero(), Error::<T>::ZeroPrice);
 			ensure!(price <= o.max_price, Error::<T>::BidAboveMaxPrice);
 			let mut bids = Bids::<T>::get(order);
+			let params = Params::<T>::get();
 			ensure!(!bids.iter().any(|b| b.provider == provider), Error::<T>::AlreadyBid);
-			ensure!((bids.len() as u32) < Params::<T>::get().max_bids, Error::<T>::TooManyBids);
+			ensure!((bids.len() as u32) < params.max_bids, Error::<T>::TooManyBids);
 			Self::check_devices(&provider, &o.request, &devices)?;
-			let deposit = Params::<T>::get().bid_deposit;
+			let deposit = params.bid_deposit;
 			T::Registry::reserve(&provider, &devices, DeviceUse::Offered(order))?;
 			if deposit > 0 {
 				T::Currency::hold(&HoldReason::BidDeposit.into(), &provider, deposit)?;
@@ -713,13 +714,18 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Whether enough free devices of the request's models exist now (O(models)).
-		fn servable(request: &RequestOf<T>) -> bool {
-			let ask = market::Ask {
+		/// The request as the matching functions see it.
+		fn ask(request: &RequestOf<T>) -> market::Ask<'_> {
+			market::Ask {
 				models: &request.models,
 				min_vram_mib: request.min_vram_mib,
 				gpus: request.gpus,
-			};
+			}
+		}
+
+		/// Whether enough free devices of the request's models exist now (O(models)).
+		fn servable(request: &RequestOf<T>) -> bool {
+			let ask = Self::ask(request);
 			market::servable(&ask, |m| {
 				T::Registry::model(m).map(|(vram, _)| (vram, T::Registry::free_devices(m)))
 			})
@@ -739,11 +745,7 @@ pub mod pallet {
 				let vram = T::Registry::model(d.model).map(|(v, _)| v).unwrap_or(0);
 				offered.push((d.id, d.model, vram, d.state));
 			}
-			let ask = market::Ask {
-				models: &request.models,
-				min_vram_mib: request.min_vram_mib,
-				gpus: request.gpus,
-			};
+			let ask = Self::ask(request);
 			market::devices_fit(&ask, &offered).map_err(|e| match e {
 				market::FitError::WrongCount => Error::<T>::WrongDeviceCount,
 				market::FitError::Duplicate => Error::<T>::DuplicateDevice,
@@ -753,11 +755,8 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Free a bid's devices and deposit.
-		fn release_bid(order: OrderId, bid: &BidOf<T>) {
-			let released =
-				T::Registry::release(&bid.provider, &bid.devices, DeviceUse::Offered(order));
-			debug_assert!(released.is_ok(), "a bid's devices are offered for its order");
+		/// Release a bid's deposit.
+		fn release_deposit(bid: &BidOf<T>) {
 			if bid.deposit > 0 {
 				let _ = T::Currency::release(
 					&HoldReason::BidDeposit.into(),
@@ -766,6 +765,14 @@ pub mod pallet {
 					Precision::BestEffort,
 				);
 			}
+		}
+
+		/// Free a bid's devices and deposit.
+		fn release_bid(order: OrderId, bid: &BidOf<T>) {
+			let released =
+				T::Registry::release(&bid.provider, &bid.devices, DeviceUse::Offered(order));
+			debug_assert!(released.is_ok(), "a bid's devices are offered for its order");
+			Self::release_deposit(bid);
 			Self::deposit_event(Event::BidReleased { order, provider: bid.provider.clone() });
 		}
 
@@ -815,14 +822,7 @@ pub mod pallet {
 			Agenda::<T>::remove(o.bid_until, Task::CloseBidding(order));
 			for (i, bid) in bids.iter().enumerate() {
 				if i == index {
-					if bid.deposit > 0 {
-						let _ = T::Currency::release(
-							&HoldReason::BidDeposit.into(),
-							&bid.provider,
-							bid.deposit,
-							Precision::BestEffort,
-						);
-					}
+					Self::release_deposit(bid);
 				} else {
 					Self::release_bid(order, bid);
 				}
