@@ -16,8 +16,8 @@ BENCH_PALLETS := pallet-crucible-validator-set pallet-crucible-bme pallet-crucib
 comma := ,
 space := $(empty) $(empty)
 
-.PHONY: setup build run test test-pallets test-benchmarks weights lease-scaling fmt lint chain-specs \
-	zombienet
+.PHONY: setup build run test test-pallets test-benchmarks weights lease-scaling econ-report fmt lint \
+	chain-specs zombienet
 
 setup:
 	@scripts/setup.sh
@@ -54,6 +54,11 @@ weights: setup
 ## The lease market's cost at 100,000 open leases vs 10 (benchmark CLI, real trie backend).
 lease-scaling: setup
 	scripts/lease-scaling.sh
+
+## The economics report: every scenario and sweep of crucible-econ-sim, full length (about
+## two minutes): CSVs, charts and report.md in docs/econ/ (the CSVs are not committed).
+econ-report: build
+	$(CARGO_TARGET_DIR)/release/crucible-econ-sim report --out docs/econ
 
 fmt:
 	cargo fmt --all

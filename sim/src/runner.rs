@@ -1,0 +1,731 @@
+//! The scenario runner: one block at a time, the market moves, feeders report, and at each
+//! epoch's first block tenants buy credits and lease, providers redeem and sell, and the
+//! attacker does its thing; the chain (the runtime's own pallets) does all the money. One row
+//! per epoch, read from the chain after that epoch's boundary.
+
+use crate::{
+	chain::{self, who, Action, ChainParams, Driver, HookSet, DEVICES},
+	model::{Demand, FeederKind, Market, Rng},
+	scenario::{Attack, Scenario},
+};
+use crucible_primitives::{bme::Credits, currency::CRU, Balance, BlockNumber};
+use crucible_runtime::AccountId;
+use pallet_crucible_bme::math;
+
+/// Blocks per simulated (hourly) epoch unless told otherwise.
+pub const BLOCKS_PER_EPOCH: u32 = 20;
+/// Honest providers.
+pub const PROVIDERS: u8 = 4;
+
+/// One epoch of a run. Amounts: CRU and USD as `f64`, converted from the chain's integers for
+/// the report only; the integer counters are in [`Run::last`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Row {
+	pub epoch: u32,
+	pub price: f64,
+	pub fundamental: f64,
+	pub twap: f64,
+	pub redeem_price: f64,
+	pub executed: bool,
+	pub demand_usd: f64,
+	pub served_usd: f64,
+	pub purchased: f64,
+	pub escrowed: f64,
+	pub earned: f64,
+	pub queued: f64,
+	pub eligible: f64,
+	pub credits_minted: f64,
+	pub credits_redeemed: f64,
+	pub take_rate_burned: f64,
+	pub burned: f64,
+	pub spread_burned: f64,
+	pub reminted: f64,
+	pub new_supply: f64,
+	pub realized_net_burn: f64,
+	pub emitted_providers: f64,
+	pub emitted_treasury: f64,
+	pub subnet_accrued: f64,
+	pub withheld: f64,
+	pub scheduled: f64,
+	pub cap: f64,
+	pub queue_requests: u32,
+	pub remint_pool: f64,
+	/// CRU paid to redemptions beyond what their credits burned on average when minted.
+	pub drag: f64,
+	/// Cumulative net change of CRU issuance, % of genesis issuance.
+	pub net_supply_pct: f64,
+	/// Cumulative hard envelope: scheduled emission + the new-supply cap, % of genesis.
+	pub envelope_pct: f64,
+	/// Cumulative scheduled emission (a token without burn-and-mint), % of genesis.
+	pub baseline_pct: f64,
+	/// The attacker's cumulative profit, USD.
+	pub attacker_profit: f64,
+}
+
+/// A finished run.
+#[derive(Clone, Debug)]
+pub struct Run {
+	pub scenario: Scenario,
+	pub seed: u64,
+	/// CRU issuance at genesis.
+	pub genesis: f64,
+	pub rows: Vec<Row>,
+	/// The attacker's profit at the end, USD (for a push: against the run without it).
+	pub attacker_profit: f64,
+	/// The attacker's profit in CRU (CRU received − CRU spent).
+	pub attacker_profit_cru: f64,
+	/// Attack round trips completed.
+	pub attacks: u32,
+	/// Remint drag of the whole run: CRU paid per credit redeemed over CRU burned per credit
+	/// minted, minus one.
+	pub drag_ratio: f64,
+	/// Redemption waits after a run: (pro rata, FIFO) credit-weighted mean and worst wait in
+	/// epochs.
+	pub waits: Option<Waits>,
+	/// The calls and blocks of the run, when recorded.
+	pub log: Option<Vec<Action>>,
+	/// Snapshots after each epoch's boundary, when recorded.
+	pub snapshots: Vec<chain::Snapshot>,
+	/// The BME's and the market's try-state checks at the end.
+	pub invariants: Result<(), String>,
+}
+
+/// Waiting times of redemption requests (epochs from request to fill).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Waits {
+	pub pro_rata_mean: f64,
+	pub pro_rata_max: f64,
+	pub fifo_mean: f64,
+	pub fifo_max: f64,
+	/// Mean wait of the first half of requesters (by time) / of the second half.
+	pub pro_rata_first_vs_last: (f64, f64),
+	pub fifo_first_vs_last: (f64, f64),
+}
+
+/// Options of one run.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+	pub seed: u64,
+	pub blocks_per_epoch: u32,
+	/// Record the calls and the per-epoch snapshots (equivalence test).
+	pub record: bool,
+	pub hooks: HookSet,
+	/// For a boundary push: run without the push (the counterfactual).
+	pub suppress_attack: bool,
+}
+
+impl Options {
+	pub fn new(seed: u64) -> Self {
+		Options {
+			seed,
+			blocks_per_epoch: BLOCKS_PER_EPOCH,
+			record: false,
+			hooks: HookSet::Economic,
+			suppress_attack: false,
+		}
+	}
+}
+
+/// The accounts a snapshot covers.
+pub fn tracked_accounts() -> Vec<AccountId> {
+	let mut v = vec![who::market(), who::tenant(), who::attacker()];
+	v.extend((0..PROVIDERS).map(who::provider));
+	v.push(crucible_runtime::genesis_config_presets::treasury_account());
+	v
+}
+
+/// The chain parameters of `s`.
+pub fn chain_params(s: &Scenario, blocks_per_epoch: u32) -> ChainParams {
+	let mut p = ChainParams::production(blocks_per_epoch);
+	p.providers = PROVIDERS;
+	p.feeders = s.oracle.feeders.len() as u8;
+	p.attacker = true;
+	if let Some(v) = s.tweaks.spread {
+		p.market.spread = v;
+	}
+	if let Some(v) = s.tweaks.take_rate {
+		p.market.take_rate = v;
+	}
+	if let Some(v) = s.tweaks.provider_cap_k {
+		p.emission.provider_cap_k = v;
+	}
+	p
+}
+
+/// USD → the integer plancks a model amount of CRU is, floored.
+fn plancks(cru: f64) -> Balance {
+	(cru.max(0.0) * CRU as f64) as Balance
+}
+
+/// The attacker's books.
+#[derive(Default)]
+struct Book {
+	spent_usd: f64,
+	received_usd: f64,
+	spent_cru: Balance,
+	received_cru: Balance,
+	rounds: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Phase {
+	Idle,
+	/// Minting phase of a collusion round: feeders skew up until `until`.
+	SkewUp {
+		until: BlockNumber,
+	},
+	/// Leased to itself until the given block.
+	Leased {
+		until: BlockNumber,
+	},
+	/// Redeeming; waiting to be paid.
+	Redeeming,
+}
+
+struct Sim<'a> {
+	s: &'a Scenario,
+	o: Options,
+	d: Driver,
+	market: Market,
+	demand: Demand,
+	feed_rng: Rng,
+	/// Market prices by block (for lagged feeds).
+	history: Vec<f64>,
+	e: u32,
+	/// CRU each provider keeps (bonds are held; this is the free part at registration).
+	reserve: Vec<Balance>,
+	attacker_reserve: Balance,
+	book: Book,
+	phase: Phase,
+	/// Collusion: the skew feeders report now (fraction).
+	skew: f64,
+	/// Boundary push: CRU sold into the pool to push, to buy back.
+	pushed_cru: f64,
+	rows: Vec<Row>,
+	snapshots: Vec<chain::Snapshot>,
+	demand_now: (f64, f64),
+	cum: Cum,
+	/// Redemption requests after a run starts: (who, epoch requested, credits).
+	run_requests: Vec<(u8, u32, u128)>,
+	run_boundaries: Vec<(u32, u128)>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Cum {
+	scheduled: f64,
+	credits_minted: u128,
+	burned_to_pool: u128,
+	credits_redeemed: u128,
+	paid: u128,
+}
+
+/// Epochs between commits of the externality's overlay into its backend: removed keys stay
+/// in the overlay until then, and storage iteration walks over them.
+const COMMIT_EVERY: u32 = 24;
+
+/// Runs `s` with `o`.
+pub fn run(s: &Scenario, o: Options) -> Run {
+	let params = chain_params(s, o.blocks_per_epoch);
+	let mut ext = chain::genesis(&params);
+	let mut sim = Sim::new(s, o);
+	ext.execute_with(|| sim.start());
+	let mut epoch = 0;
+	while epoch < s.epochs {
+		let to = (epoch + COMMIT_EVERY).min(s.epochs);
+		ext.execute_with(|| sim.blocks_until((to + 1) * o.blocks_per_epoch));
+		ext.commit_all().expect("the in-memory backend commits");
+		epoch = to;
+	}
+	let mut out = ext.execute_with(|| sim.finish());
+	if let Attack::BoundaryPush { .. } = s.attack {
+		if !o.suppress_attack {
+			let base = run(s, Options { suppress_attack: true, record: false, ..o });
+			// The attacker's wealth against the same market without the push.
+			out.attacker_profit -= base.attacker_profit;
+			out.attacker_profit_cru -= base.attacker_profit_cru;
+			for (r, b) in out.rows.iter_mut().zip(&base.rows) {
+				r.attacker_profit -= b.attacker_profit;
+			}
+		}
+	}
+	out
+}
+
+impl<'a> Sim<'a> {
+	fn new(s: &'a Scenario, o: Options) -> Self {
+		Sim {
+			s,
+			o,
+			d: Driver::new(o.hooks, o.record),
+			market: Market::new(s.price.clone(), o.blocks_per_epoch, o.seed),
+			demand: Demand::new(s.demand.clone(), o.seed),
+			feed_rng: Rng::new(o.seed, 3),
+			history: Vec::new(),
+			e: o.blocks_per_epoch,
+			reserve: Vec::new(),
+			attacker_reserve: 0,
+			book: Book::default(),
+			phase: Phase::Idle,
+			skew: 0.0,
+			pushed_cru: 0.0,
+			rows: Vec::new(),
+			snapshots: Vec::new(),
+			demand_now: (0.0, 0.0),
+			cum: Cum::default(),
+			run_requests: Vec::new(),
+			run_boundaries: Vec::new(),
+		}
+	}
+
+	/// Block 1: providers (and the attacker, as a provider) register; feeders start.
+	fn start(&mut self) {
+		self.d.next_block();
+		self.history.push(self.market.price());
+		for i in 0..PROVIDERS {
+			self.d.register_provider(&who::provider(i), i + 1).expect("provider registers");
+			self.reserve.push(chain::free(&who::provider(i)));
+		}
+		self.d.register_provider(&who::attacker(), 200).expect("attacker registers");
+		self.attacker_reserve = chain::free(&who::attacker());
+		if let Attack::BoundaryPush { .. } = self.s.attack {
+			// The pusher's inventory: CRU bought long before (not counted as a cost: it is
+			// the same with and without the push).
+			let inventory = plancks(2_000_000.0);
+			self.d.transfer(&who::market(), &who::attacker(), inventory).expect("funded");
+			self.attacker_reserve += inventory;
+		}
+		self.feed();
+	}
+
+	/// Runs blocks up to `last`. Chain epoch 0 is a warm-up (the oracle needs a clean TWAP
+	/// window); model epoch k is chain epoch k + 1.
+	fn blocks_until(&mut self, last: BlockNumber) {
+		while self.d.now < last {
+			self.d.next_block();
+			self.market.step();
+			self.history.push(self.market.price());
+			let n = self.d.now;
+			let epoch = n / self.e;
+			if n.is_multiple_of(self.e) && epoch >= 2 {
+				self.record(epoch - 2);
+			}
+			if n.is_multiple_of(self.e) && epoch >= 1 && epoch <= self.s.epochs {
+				self.epoch_actions(epoch - 1);
+			}
+			self.attack(epoch.saturating_sub(1), n);
+			self.feed();
+		}
+	}
+
+	fn finish(&mut self) -> Run {
+		let invariants = chain::check_invariants().map_err(|e| format!("{e:?}"));
+		let (profit, profit_cru) = self.profit();
+		let waits = self.s.run.map(|_| self.waits());
+		let c = self.cum;
+		let drag_ratio = if c.credits_redeemed > 0 && c.burned_to_pool > 0 {
+			(c.paid as f64 / c.credits_redeemed as f64)
+				/ (c.burned_to_pool as f64 / c.credits_minted as f64)
+				- 1.0
+		} else {
+			0.0
+		};
+		Run {
+			scenario: self.s.clone(),
+			seed: self.o.seed,
+			genesis: chain::cru(chain::genesis_issuance()),
+			rows: core::mem::take(&mut self.rows),
+			attacker_profit: profit,
+			attacker_profit_cru: profit_cru,
+			attacks: self.book.rounds,
+			drag_ratio,
+			waits,
+			log: self.d.log.take(),
+			snapshots: core::mem::take(&mut self.snapshots),
+			invariants,
+		}
+	}
+
+	/// Feeders report (their feeds count from the next block).
+	fn feed(&mut self) {
+		let n = self.d.now;
+		let epoch = (n / self.e).saturating_sub(1);
+		if self.s.oracle.censored_in(epoch) {
+			return;
+		}
+		let feeders = self.s.oracle.feeders.clone();
+		for (i, f) in feeders.iter().enumerate() {
+			let at = |lag: u32| self.history[self.history.len().saturating_sub(1 + lag as usize)];
+			let price = match *f {
+				FeederKind::Silent => continue,
+				FeederKind::Honest { lag, noise } => {
+					at(lag) * (1.0 + noise * self.feed_rng.normal())
+				}
+				FeederKind::Colluding { lag } => at(lag) * (1.0 + self.skew),
+			};
+			// A feeder that already fed this block, or a zero price, is refused: nothing to do.
+			let _ = self.d.submit_price(&who::feeder(i as u8), price);
+		}
+	}
+
+	/// Tenants buy and lease, providers redeem and sell, at the first block of `epoch`.
+	fn epoch_actions(&mut self, epoch: u32) {
+		let price = self.market.price();
+		let run = self.s.run.is_some_and(|r| epoch >= r.epoch);
+		// Providers: redeem what they do not keep as float; sell what they were paid.
+		for i in 0..PROVIDERS {
+			let p = who::provider(i);
+			let earned = chain::credits(&p).earned.0;
+			let keep = if run { 0.0 } else { self.s.float };
+			let amount = earned - (earned as f64 * keep) as u128;
+			if self.d.redeem(&p, Credits(amount)).is_ok() && self.s.run.is_some() && run {
+				self.run_requests.push((i, epoch, amount));
+			}
+			let spare = chain::free(&p).saturating_sub(self.reserve[i as usize]);
+			if spare > CRU && self.d.transfer(&p, &who::market(), spare).is_ok() {
+				self.market.trade(-chain::cru(spare) * price);
+			}
+		}
+		// Tenants: buy CRU for the epoch's demand, mint, and lease from every provider.
+		let want = self.demand.usd(epoch);
+		let mut served = 0.0;
+		let view = chain::price_view();
+		if let (true, Some(mint_price)) = (want > 0.0, view.mint_price) {
+			let cru = want / chain::from_price(mint_price);
+			if self.d.transfer(&who::market(), &who::tenant(), plancks(cru)).is_ok() {
+				self.market.trade(cru * price);
+			}
+			let _ = self.d.mint(&who::tenant(), plancks(cru));
+		}
+		let budget = chain::credits(&who::tenant()).purchased.0;
+		let blocks = self.e - 1;
+		let per = budget / u128::from(PROVIDERS) / u128::from(blocks);
+		if per > 0 {
+			for i in 0..PROVIDERS {
+				let device = epoch % DEVICES;
+				let leased =
+					self.d.lease(&who::tenant(), &who::provider(i), device, Credits(per), blocks);
+				if leased.is_ok() {
+					served += chain::usd(Credits(per * u128::from(blocks)));
+				}
+			}
+		}
+		self.demand_now = (want, served);
+	}
+
+	/// The attacker's move in block `n` of model epoch `epoch`.
+	fn attack(&mut self, epoch: u32, n: BlockNumber) {
+		if self.o.suppress_attack {
+			return;
+		}
+		let a = who::attacker();
+		match self.s.attack.clone() {
+			Attack::None => {}
+			Attack::LagArbitrage { budget, edge } => match self.phase {
+				Phase::Idle => {
+					let Some(mint) = chain::price_view().mint_price else { return };
+					let stale = chain::from_price(mint) / self.market.price() - 1.0;
+					if stale > edge && self.round_trip_start(budget) {
+						self.phase = Phase::Leased { until: n + 1 };
+					}
+				}
+				_ => self.round_trip_continue(n),
+			},
+			Attack::Collusion { bias, budget, .. } => match self.phase {
+				Phase::Idle => {
+					if n % self.e == 1 {
+						// Skew up for a whole TWAP window, then mint.
+						self.skew = bias;
+						let w =
+							pallet_crucible_bme::OracleConfig::<crucible_runtime::Runtime>::get()
+								.twap_window;
+						self.phase = Phase::SkewUp { until: n + w + 2 };
+					}
+				}
+				Phase::SkewUp { until } if n >= until => {
+					if self.round_trip_start(budget) {
+						self.phase = Phase::Leased { until: n + 1 };
+					} else {
+						self.skew = 0.0;
+						self.phase = Phase::Idle;
+					}
+				}
+				Phase::SkewUp { .. } => {}
+				Phase::Leased { until } if n > until => {
+					self.skew = -bias;
+					self.round_trip_continue(n);
+				}
+				_ => {
+					self.round_trip_continue(n);
+					if self.phase == Phase::Idle {
+						self.skew = 0.0;
+					}
+				}
+			},
+			Attack::Farmer { volume } => {
+				if n.is_multiple_of(self.e) {
+					// Redeem everything earned, sell what was paid, then lease again.
+					let earned = chain::credits(&a).earned;
+					let _ = self.d.redeem(&a, earned);
+					self.sell_all();
+					if self.buy_and_mint(volume) {
+						let credits = chain::credits(&a).purchased.0;
+						let blocks = self.e - 1;
+						let per = credits / u128::from(blocks);
+						let device = epoch % DEVICES;
+						if self.d.lease(&a, &a, device, Credits(per), blocks).is_ok() {
+							self.book.rounds += 1;
+						}
+					}
+				}
+			}
+			Attack::BoundaryPush { credits, push, epoch: target } => {
+				let w = pallet_crucible_bme::OracleConfig::<crucible_runtime::Runtime>::get()
+					.twap_window;
+				// Earned credits of `credits` USD (mint, lease to itself for a block) in the
+				// epoch before, queued at the start of the target epoch, so that they are
+				// paid at its boundary: the same with and without the push.
+				if epoch + 1 == target
+					&& n % self.e == 1
+					&& self.phase == Phase::Idle
+					&& self.round_trip_start(credits)
+				{
+					self.phase = Phase::Leased { until: n + 1 };
+				}
+				if epoch == target && n % self.e == 1 {
+					let earned = chain::credits(&a).earned;
+					if self.d.redeem(&a, earned).is_ok() {
+						self.phase = Phase::Redeeming;
+					}
+				}
+				let boundary = (target + 2) * self.e;
+				if n + w == boundary && self.phase == Phase::Redeeming {
+					// Sell CRU so that the pool price falls by `push`.
+					let d = self.s.price.pool_depth;
+					let usd = d * ((1.0 / (1.0 - push)).sqrt() - 1.0);
+					let cru = usd / self.market.price();
+					if self.d.transfer(&a, &who::market(), plancks(cru)).is_ok() {
+						self.book.received_usd += cru * self.market.trade(-usd);
+						self.pushed_cru = cru;
+					}
+				}
+				if n == boundary + 1 && self.pushed_cru > 0.0 {
+					// Buy it back.
+					// Buying `cru` back: the USD that fills it in the pool.
+					let cru = self.pushed_cru;
+					let (p, d) = (self.market.price(), self.s.price.pool_depth);
+					let usd = d * cru * p / (d - cru * p).max(1.0);
+					if self.d.transfer(&who::market(), &a, plancks(cru)).is_ok() {
+						self.market.trade(usd);
+						self.book.spent_usd += usd;
+						self.book.rounds += 1;
+					}
+					self.pushed_cru = 0.0;
+				}
+			}
+		}
+	}
+
+	/// Buys `usd` of CRU from the market and mints credits with it.
+	fn buy_and_mint(&mut self, usd: f64) -> bool {
+		let a = who::attacker();
+		let fill = self.market.trade(usd);
+		let cru = plancks(usd / fill);
+		if self.d.transfer(&who::market(), &a, cru).is_err() {
+			return false;
+		}
+		let minted = self.d.mint(&a, cru).is_ok();
+		// What it paid for the CRU; what the mint did not burn is sold back later.
+		self.book.spent_usd += usd;
+		self.book.spent_cru += cru;
+		minted
+	}
+
+	/// Mint and lease its own GPU for one block. False when it cannot mint.
+	fn round_trip_start(&mut self, usd: f64) -> bool {
+		let a = who::attacker();
+		if !self.buy_and_mint(usd) {
+			self.sell_all();
+			return false;
+		}
+		let credits = chain::credits(&a).purchased;
+		let device = (self.d.now / self.e) % DEVICES;
+		self.d.lease(&a, &a, device, credits, 1).is_ok()
+	}
+
+	/// After the lease: redeem; once paid, sell and go idle.
+	fn round_trip_continue(&mut self, n: BlockNumber) {
+		let a = who::attacker();
+		match self.phase {
+			Phase::Leased { until } if n > until => {
+				let earned = chain::credits(&a).earned;
+				if self.d.redeem(&a, earned).is_ok() {
+					self.phase = Phase::Redeeming;
+				}
+			}
+			Phase::Redeeming if chain::queued(&a).0 == 0 => {
+				self.sell_all();
+				self.book.rounds += 1;
+				self.phase = Phase::Idle;
+			}
+			_ => {}
+		}
+	}
+
+	/// Sells every CRU above its reserve to the market.
+	fn sell_all(&mut self) {
+		let a = who::attacker();
+		let spare = chain::free(&a).saturating_sub(self.attacker_reserve);
+		if spare > 0 && self.d.transfer(&a, &who::market(), spare).is_ok() {
+			let fill = self.market.trade(-chain::cru(spare) * self.market.price());
+			self.book.received_usd += chain::cru(spare) * fill;
+			self.book.received_cru += spare;
+		}
+	}
+
+	/// The attacker's profit: received − spent, plus what it still holds at market value
+	/// (CRU above its reserve; earned and queued credits at their redemption value now).
+	fn profit(&self) -> (f64, f64) {
+		let a = who::attacker();
+		let price = self.market.price();
+		let spare = chain::free(&a) as f64 - self.attacker_reserve as f64;
+		let held = chain::credits(&a).earned.0 + chain::queued(&a).0;
+		let held_usd = held as f64 / 1e6;
+		let held_cru = held_usd / price;
+		let cru = (self.book.received_cru as f64 - self.book.spent_cru as f64 + spare) / CRU as f64
+			+ held_cru;
+		let usd =
+			self.book.received_usd - self.book.spent_usd + spare / CRU as f64 * price + held_usd;
+		(usd, cru)
+	}
+
+	/// The row of model epoch `epoch` (its boundary ran in this block's hooks).
+	fn record(&mut self, epoch: u32) {
+		let Some(s) = chain::summary(epoch + 1) else { return };
+		let t = chain::totals();
+		let view = chain::price_view();
+		let genesis = chain::genesis_issuance() as f64;
+		let net = chain::issuance() as f64 - genesis;
+		let f = &s.flows;
+		let scheduled = chain::cru(s.scheduled_emission);
+		self.cum.scheduled += scheduled;
+		self.cum.credits_minted += s.credits_minted.0;
+		self.cum.burned_to_pool += f.burned_for_credits;
+		self.cum.credits_redeemed += s.credits_redeemed.0;
+		let paid = f.reminted + f.new_supply;
+		self.cum.paid += paid;
+		// CRU a credit burned on average so far (mid price) x credits redeemed: the payout at
+		// parity; the drag is what was paid beyond it.
+		let parity = if self.cum.credits_minted > 0 {
+			s.credits_redeemed.0 as f64 * self.cum.burned_to_pool as f64
+				/ self.cum.credits_minted as f64
+		} else {
+			0.0
+		};
+		if self.s.run.is_some() && s.executed {
+			self.run_boundaries.push((epoch, s.credits_redeemed.0));
+		}
+		let pct = |x: f64| 100.0 * x / genesis * CRU as f64;
+		let (profit, _) = self.profit();
+		let (want, served) = self.demand_now;
+		self.rows.push(Row {
+			epoch,
+			price: self.market.price(),
+			fundamental: self.market.fundamental(),
+			twap: view.twap.map_or(f64::NAN, chain::from_price),
+			redeem_price: s.price.map_or(f64::NAN, chain::from_price),
+			executed: s.executed,
+			demand_usd: want,
+			served_usd: served,
+			purchased: chain::usd(t.purchased),
+			escrowed: chain::usd(t.escrowed),
+			earned: chain::usd(t.earned),
+			queued: chain::usd(t.queued),
+			eligible: chain::usd(t.eligible),
+			credits_minted: chain::usd(s.credits_minted),
+			credits_redeemed: chain::usd(s.credits_redeemed),
+			take_rate_burned: chain::usd(s.take_rate_burned),
+			burned: chain::cru(f.burned_for_credits),
+			spread_burned: chain::cru(f.spread_burned),
+			reminted: chain::cru(f.reminted),
+			new_supply: chain::cru(f.new_supply),
+			realized_net_burn: chain::cru(f.realized_net_burn),
+			emitted_providers: chain::cru(s.emitted_providers),
+			emitted_treasury: chain::cru(s.emitted_treasury),
+			subnet_accrued: chain::cru(s.subnet_accrued),
+			withheld: chain::cru(s.withheld),
+			scheduled,
+			cap: chain::cru(s.cap),
+			queue_requests: chain::requests(),
+			remint_pool: chain::cru(chain::remint_pool()),
+			drag: (paid as f64 - parity) / CRU as f64,
+			net_supply_pct: 100.0 * net / genesis,
+			envelope_pct: pct(2.0 * self.cum.scheduled),
+			baseline_pct: pct(self.cum.scheduled),
+			attacker_profit: profit,
+		});
+		if self.o.record {
+			self.snapshots.push(chain::snapshot(&tracked_accounts()));
+		}
+	}
+
+	/// Waits after a redemption run: the chain's pro-rata fills against FIFO fills of the same
+	/// credits per boundary, in request order.
+	fn waits(&self) -> Waits {
+		let reqs = &self.run_requests;
+		if reqs.is_empty() {
+			return Waits::default();
+		}
+		// Pro rata: every eligible request is filled by the same share at a boundary; a
+		// request is done (for this measure) at the boundary at which the cumulative fill
+		// passes half, approximated by the aggregate queue (what the chain did).
+		let fill = |fifo: bool| -> Vec<f64> {
+			let mut left: Vec<u128> = reqs.iter().map(|r| r.2).collect();
+			let mut done = vec![f64::NAN; reqs.len()];
+			for (b, credits) in &self.run_boundaries {
+				let eligible: Vec<usize> =
+					(0..reqs.len()).filter(|&i| reqs[i].1 < *b && left[i] > 0).collect();
+				let total: u128 = eligible.iter().map(|&i| left[i]).sum();
+				let mut budget = (*credits).min(total);
+				for &i in &eligible {
+					let take = if fifo {
+						budget.min(left[i])
+					} else {
+						math::pro_rata(*credits, left[i], total).min(left[i])
+					};
+					left[i] -= take;
+					if fifo {
+						budget -= take;
+					}
+					if left[i] * 100 <= reqs[i].2 && done[i].is_nan() {
+						done[i] = f64::from(b - reqs[i].1);
+					}
+				}
+			}
+			done
+		};
+		let stats = |d: &[f64]| {
+			let w: Vec<(f64, f64)> = d
+				.iter()
+				.zip(reqs)
+				.map(|(x, r)| (if x.is_nan() { f64::INFINITY } else { *x }, r.2 as f64))
+				.collect();
+			let total: f64 = w.iter().map(|x| x.1).sum();
+			let mean = w.iter().map(|(x, c)| x * c).sum::<f64>() / total;
+			let max = w.iter().map(|x| x.0).fold(0.0, f64::max);
+			let half = w.len() / 2;
+			let m =
+				|xs: &[(f64, f64)]| xs.iter().map(|x| x.0).sum::<f64>() / xs.len().max(1) as f64;
+			(mean, max, (m(&w[..half.max(1)]), m(&w[half..])))
+		};
+		let (pm, px, pfl) = stats(&fill(false));
+		let (fm, fx, ffl) = stats(&fill(true));
+		Waits {
+			pro_rata_mean: pm,
+			pro_rata_max: px,
+			fifo_mean: fm,
+			fifo_max: fx,
+			pro_rata_first_vs_last: pfl,
+			fifo_first_vs_last: ffl,
+		}
+	}
+}

@@ -1,0 +1,268 @@
+//! The named scenarios: each a market, a demand path, an oracle set-up and at most one
+//! attacker, run with fixed seeds.
+
+use crate::model::{DemandParams, FeederKind, OracleSetup, PriceParams, Shock};
+use sp_runtime::Permill;
+
+/// What the attacker does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Attack {
+	None,
+	/// Watches the market; when the oracle's mint price is above the market price by more
+	/// than `edge`, buys `budget` USD of CRU, mints credits at the stale price, leases its own
+	/// GPU for one block, and redeems.
+	LagArbitrage {
+		budget: f64,
+		edge: f64,
+	},
+	/// Holds `credits` USD of earned credits queued for one boundary and, in that boundary's
+	/// last TWAP window, sells CRU into the pool to push the price down by `push`, buying it
+	/// back after the boundary. Profit is measured against the same run without the push.
+	BoundaryPush {
+		credits: f64,
+		push: f64,
+		epoch: u32,
+	},
+	/// `colluders` of the five feeders report the price `bias` high while the attacker mints
+	/// `budget` USD of credits, then `bias` low until its redemption is paid; repeated.
+	Collusion {
+		colluders: usize,
+		bias: f64,
+		budget: f64,
+	},
+	/// Leases its own GPUs for `volume` USD per epoch and redeems everything, to farm the
+	/// providers' emission.
+	Farmer {
+		volume: f64,
+	},
+}
+
+impl Attack {
+	pub fn is_attack(&self) -> bool {
+		!matches!(self, Attack::None)
+	}
+}
+
+/// Overrides of the chain's market and emission parameters (for the frontier maps).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct Tweaks {
+	pub spread: Option<Permill>,
+	pub take_rate: Option<Permill>,
+	pub provider_cap_k: Option<Permill>,
+}
+
+/// A redemption run: from `epoch` on, providers redeem everything they hold.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Run {
+	pub epoch: u32,
+}
+
+/// One scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+	/// Short name (file names, CLI).
+	pub name: String,
+	/// What it shows.
+	pub title: String,
+	/// Epochs (hours) simulated.
+	pub epochs: u32,
+	pub price: PriceParams,
+	pub demand: DemandParams,
+	pub oracle: OracleSetup,
+	/// Share of their earned credits providers keep unredeemed each epoch (their float).
+	pub float: f64,
+	pub run: Option<Run>,
+	pub attack: Attack,
+	pub tweaks: Tweaks,
+	/// Drawn on the main supply chart.
+	pub stress: bool,
+}
+
+impl Scenario {
+	fn base(name: &str, title: &str, epochs: u32) -> Self {
+		Scenario {
+			name: name.into(),
+			title: title.into(),
+			epochs,
+			price: PriceParams::default(),
+			demand: DemandParams::default(),
+			oracle: OracleSetup::default(),
+			float: 0.2,
+			run: None,
+			attack: Attack::None,
+			tweaks: Tweaks::default(),
+			stress: false,
+		}
+	}
+
+	/// The same scenario over `epochs` epochs, with every scheduled event scaled to fit.
+	pub fn shortened(mut self, epochs: u32) -> Self {
+		let scale = |e: u32| (u64::from(e) * u64::from(epochs) / u64::from(self.epochs)) as u32;
+		for s in &mut self.price.shocks {
+			s.epoch = scale(s.epoch);
+			s.blocks = s.blocks.min(epochs.max(1) * 4);
+		}
+		if let Some(r) = &mut self.run {
+			r.epoch = scale(r.epoch);
+		}
+		if let Attack::BoundaryPush { epoch, .. } = &mut self.attack {
+			*epoch = scale(*epoch).max(3);
+		}
+		self.oracle.censored =
+			self.oracle.censored.iter().map(|(e, n)| (scale(*e), (*n).min(epochs / 4))).collect();
+		self.epochs = epochs;
+		self
+	}
+}
+
+/// Hours in a (365-day) year and in a 30-day month.
+const YEAR: u32 = 8_760;
+const MONTH: u32 = 720;
+
+/// Scenario 1: Steady growth: demand doubling over the year, a mildly rising price.
+pub fn steady_growth() -> Scenario {
+	let mut s = Scenario::base("steady-growth", "1. Steady growth (demand x2 a year)", YEAR);
+	s.demand.trend = 2f64.ln();
+	s.price.drift = 0.2;
+	s.stress = true;
+	s
+}
+
+/// Scenario 2: Zero demand: nobody leases; emission is all there is.
+pub fn zero_demand() -> Scenario {
+	let mut s = Scenario::base("zero-demand", "2. Zero demand", YEAR);
+	s.demand.initial = 0.0;
+	s.stress = true;
+	s
+}
+
+/// Scenario 3: A −80% crash over three hours a month in; providers hold 90% of their credits until
+/// then, and then run for the exit.
+pub fn crash_run() -> Scenario {
+	let mut s = Scenario::base("crash-run", "3. -80% crash + redemption run", 3 * MONTH);
+	s.price.shocks = vec![Shock { epoch: MONTH, factor: 0.2, blocks: 60 }];
+	s.float = 0.9;
+	s.run = Some(Run { epoch: MONTH });
+	s.stress = true;
+	s
+}
+
+/// Scenario 4: Two years of bear market, −90%, with flat USD demand (Helium's 2024–26 path).
+pub fn bear_market() -> Scenario {
+	let mut s = Scenario::base("bear-market", "4. Two-year -90% bear, flat USD demand", 2 * YEAR);
+	s.price.drift = 0.1f64.ln() / 2.0 + 0.8 * 0.8 / 2.0;
+	s.stress = true;
+	s
+}
+
+/// Scenario 5: Lag arbitrage: an attacker that mints whenever the oracle's price is above the market
+/// (a stale price in a falling market), leases to itself for a block and redeems; a 100%
+/// volatile market without jumps.
+pub fn lag_arbitrage() -> Scenario {
+	let mut s =
+		Scenario::base("lag-arbitrage", "5. Lag arbitrage (mint stale, self-lease, redeem)", MONTH);
+	s.price.volatility = 1.0;
+	s.attack = Attack::LagArbitrage { budget: 20_000.0, edge: 0.0 };
+	s
+}
+
+/// Scenario 5b: The same attacker in a market with sudden −10% jumps (one a week on average), acting
+/// only when the stale price covers the spread and the take-rate: a jump inside one block is
+/// ahead of every feed, and the BME as built pays for it (see the README's findings).
+pub fn lag_arbitrage_jumps() -> Scenario {
+	let mut s =
+		Scenario::base("lag-arbitrage-jumps", "5b. Lag arbitrage on -10% one-block jumps", MONTH);
+	s.price.jumps_per_year = 52.0;
+	s.price.jump_mean = -0.1;
+	s.price.jump_sd = 0.03;
+	s.attack = Attack::LagArbitrage { budget: 20_000.0, edge: 0.06 };
+	s
+}
+
+/// Scenario 6: Boundary push: a large redeemer pushes the price down in the last TWAP window before its
+/// boundary, against a pool of `depth` USD.
+pub fn boundary_push(depth: f64, push: f64) -> Scenario {
+	let mut s = Scenario::base(
+		&format!("boundary-push-{}k-{}pct", (depth / 1e3) as u64, (push * 100.0).round() as u64),
+		&format!("6. Boundary push {:.0}% vs a ${:.0}k pool", push * 100.0, depth / 1e3),
+		120,
+	);
+	s.price.pool_depth = depth;
+	s.attack = Attack::BoundaryPush { credits: 200_000.0, push, epoch: 48 };
+	s
+}
+
+/// Scenario 7: Feeder collusion: `colluders` of five feeders skew the price by `bias` for a
+/// mint-then-redeem round trip; or one feeder silent; or every feed censored for a day.
+pub fn collusion(colluders: usize, bias: f64) -> Scenario {
+	let mut s = Scenario::base(
+		&format!("collusion-{colluders}of5"),
+		&format!("7. {colluders} of 5 feeders collude ({:.1}%)", bias * 100.0),
+		MONTH / 2,
+	);
+	for f in s.oracle.feeders.iter_mut().take(colluders) {
+		let lag = match f {
+			FeederKind::Honest { lag, .. } => *lag,
+			_ => 0,
+		};
+		*f = FeederKind::Colluding { lag };
+	}
+	s.attack = Attack::Collusion { colluders, bias, budget: 20_000.0 };
+	s
+}
+
+/// Scenario 7b: One feeder silent for the whole run, and every feed censored for a day.
+pub fn feeder_outage() -> Scenario {
+	let mut s =
+		Scenario::base("feeder-outage", "7. One feeder silent; all feeds censored 24 h", MONTH);
+	s.oracle.feeders[4] = FeederKind::Silent;
+	s.oracle.censored = vec![(MONTH / 2, 24)];
+	s.stress = true;
+	s
+}
+
+/// Scenario 8: A self-lease emission farmer leasing `volume` USD an epoch to itself, under the given
+/// parameter overrides.
+pub fn farmer(volume: f64, tweaks: Tweaks) -> Scenario {
+	let mut s = Scenario::base("farmer", "8. Self-lease emission farmer", 2 * 168);
+	s.attack = Attack::Farmer { volume };
+	s.tweaks = tweaks;
+	s
+}
+
+/// Scenario 9: Flat USD demand at yearly volatility `sigma`, providers holding their credits `float`
+/// (the mean holding time is 1 / (1 − float) epochs): the remint drag.
+pub fn volatility(sigma: f64, float: f64, epochs: u32) -> Scenario {
+	let mut s = Scenario::base(
+		&format!("volatility-{}", (sigma * 100.0).round() as u64),
+		&format!("9. Volatility {:.0}%/yr, float {float}", sigma * 100.0),
+		epochs,
+	);
+	s.price.volatility = sigma;
+	s.demand.noise = 0.0;
+	s.float = float;
+	s
+}
+
+/// Every preset, in the report's order (the sweeps of 6, 8 and 9 are built by the report).
+pub fn presets() -> Vec<Scenario> {
+	vec![
+		steady_growth(),
+		zero_demand(),
+		crash_run(),
+		bear_market(),
+		lag_arbitrage(),
+		lag_arbitrage_jumps(),
+		boundary_push(5_000_000.0, 0.02),
+		collusion(2, 0.025),
+		collusion(3, 0.025),
+		feeder_outage(),
+		farmer(5_000.0, Tweaks::default()),
+		volatility(1.0, 0.99, 2_000),
+	]
+}
+
+/// The preset called `name`.
+pub fn by_name(name: &str) -> Option<Scenario> {
+	presets().into_iter().find(|s| s.name == name)
+}
