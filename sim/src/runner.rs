@@ -110,7 +110,7 @@ pub struct Options {
 	/// Record the calls and the per-epoch snapshots (equivalence test).
 	pub record: bool,
 	pub hooks: HookSet,
-	/// For a boundary push: run without the push (the counterfactual).
+	/// For a boundary push: the same round trip without the push (the counterfactual).
 	pub suppress_attack: bool,
 }
 
@@ -414,9 +414,6 @@ impl<'a> Sim<'a> {
 
 	/// The attacker's move in block `n` of model epoch `epoch`.
 	fn attack(&mut self, epoch: u32, n: BlockNumber) {
-		if self.o.suppress_attack {
-			return;
-		}
 		let a = who::attacker();
 		match self.s.attack.clone() {
 			Attack::None => {}
@@ -498,7 +495,7 @@ impl<'a> Sim<'a> {
 					}
 				}
 				let boundary = (target + 2) * self.e;
-				if n + w == boundary && self.phase == Phase::Redeeming {
+				if n + w == boundary && self.phase == Phase::Redeeming && !self.o.suppress_attack {
 					// Sell CRU so that the pool price falls by `push`.
 					let d = self.s.price.pool_depth;
 					let usd = d * ((1.0 / (1.0 - push)).sqrt() - 1.0);
