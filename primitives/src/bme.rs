@@ -380,6 +380,9 @@ pub struct AccountCreditsView {
 	pub requested_at: Option<BlockNumber>,
 	/// Whether the request's window has passed (it takes part in the next boundary).
 	pub eligible: bool,
+	/// CRU plancks on hold for mints waiting to settle.
+	#[serde(with = "amount")]
+	pub minting: Balance,
 }
 
 /// CRU flows of the BME, in plancks.

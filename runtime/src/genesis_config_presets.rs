@@ -9,7 +9,8 @@
 //! BME: `development` and `local_testnet` have one price feeder (Ferdie), a 10-block feed
 //! staleness, a 3-block TWAP window and 10-block epochs; `testnet` has production oracle
 //! parameters (5 feeders, 3 fresh, 50-block staleness, 300-block window), hourly epochs, and no
-//! feeders: the oracle-admin track registers them.
+//! feeders: the oracle-admin track registers them. Mints settle 2 blocks after the request on
+//! `development` and `local_testnet`, 10 blocks (a minute) after it on `testnet`.
 //!
 //! Providers: every preset starts with the standard GPU catalogue (H100 SXM / PCIe, H200 SXM,
 //! A100 SXM, L40S, RTX 4090) and production bonds; `development` and `local_testnet` unbond in
@@ -67,6 +68,7 @@ pub fn treasury_account() -> AccountId {
 pub struct BmeGenesis {
 	pub feeders: Vec<AccountId>,
 	pub oracle: OracleParams,
+	pub market: MarketParams,
 	pub emission: EmissionParams,
 }
 
@@ -75,6 +77,8 @@ pub fn dev_bme() -> BmeGenesis {
 	BmeGenesis {
 		feeders: vec![Sr25519Keyring::Ferdie.to_account_id()],
 		oracle: OracleParams::development(),
+		// One feeder whose feeds count from the next block: a 2-block settlement catches it.
+		market: MarketParams { mint_delay: 2, ..MarketParams::standard() },
 		emission: EmissionParams {
 			epoch_length: DEV_SESSION_LENGTH,
 			..EmissionParams::production()
@@ -111,7 +115,7 @@ fn genesis(
 		bme: BmeConfig {
 			feeders: bme.feeders,
 			oracle: bme.oracle,
-			market: MarketParams::standard(),
+			market: bme.market,
 			emission: bme.emission,
 		},
 		providers: ProvidersConfig { catalogue: GpuModel::standard_catalogue(), params: providers },
@@ -235,6 +239,7 @@ pub fn testnet_config_genesis() -> Value {
 	let bme = BmeGenesis {
 		feeders: Vec::new(),
 		oracle: OracleParams::production(),
+		market: MarketParams::standard(),
 		emission: EmissionParams::production(),
 	};
 	genesis(

@@ -11,7 +11,10 @@ use crucible_primitives::{
 };
 use frame_benchmarking::v2::*;
 use frame_support::{
-	traits::{fungible::Mutate, EnsureOrigin, Get},
+	traits::{
+		fungible::{Mutate, MutateHold},
+		EnsureOrigin, Get,
+	},
 	BoundedVec,
 };
 use frame_system::RawOrigin;
@@ -54,6 +57,11 @@ fn live<T: Config>() {
 	});
 }
 
+/// A pending mint of 1,000 CRU by `who` quoted at `PRICE` (its hold is not taken).
+fn pending<T: Config>(who: T::AccountId) -> PendingMint<T::AccountId> {
+	PendingMint { who, cru: 1_000 * CRU, quoted: price(), min_credits: Credits::ZERO }
+}
+
 /// `who` holds `amount` earned credits.
 fn give_earned<T: Config>(who: &T::AccountId, amount: Credits) {
 	Pallet::<T>::mutate_account(who, |a| a.earned = a.earned.saturating_add(amount));
@@ -84,10 +92,41 @@ mod benchmarks {
 	#[benchmark]
 	fn mint_credits() {
 		live::<T>();
+		frame_system::Pallet::<T>::set_block_number(10u32.into());
+		let delay = MarketConfig::<T>::get().mint_delay.max(1);
+		MarketConfig::<T>::mutate(|m| m.mint_delay = delay);
+		// The settlement block's queue one short of full: the push decodes and encodes it all.
+		let settles_at = Pallet::<T>::now() + delay;
+		let max = T::MaxPendingMints::get();
+		let others: Vec<_> = (1..max).map(|i| pending::<T>(funded::<T>("other", i))).collect();
+		PendingMints::<T>::insert(settles_at, BoundedVec::try_from(others).expect("< max"));
 		let who = funded::<T>("buyer", 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), 1_000 * CRU, Credits::ZERO);
-		assert!(!Accounts::<T>::get(&who).purchased.is_zero());
+		assert_eq!(PendingMints::<T>::get(settles_at).len() as u32, max);
+	}
+
+	/// Settling `n` mints of `n` accounts new to the ledger, on the path that buys.
+	#[benchmark]
+	fn settle_mints(n: Linear<0, { T::MaxPendingMints::get() }>) {
+		live::<T>();
+		frame_system::Pallet::<T>::set_block_number(10u32.into());
+		let now = Pallet::<T>::now();
+		let mut queue = Vec::new();
+		for i in 0..n {
+			let who = funded::<T>("buyer", i);
+			let entry = pending::<T>(who.clone());
+			T::Currency::hold(&HoldReason::PendingMint.into(), &who, entry.cru)
+				.expect("funded above the hold");
+			queue.push(entry);
+		}
+		PendingMints::<T>::insert(now, BoundedVec::try_from(queue).expect("n <= max"));
+		#[block]
+		{
+			Pallet::<T>::settle_mints(now);
+		}
+		assert_eq!(Totals::<T>::get().purchased.is_zero(), n == 0);
+		assert!(!PendingMints::<T>::contains_key(now));
 	}
 
 	#[benchmark]

@@ -9,9 +9,12 @@
 //! * **Two balances.** *Purchased* credits (bought with CRU) can only be spent on leases; only
 //!   *earned* credits (paid by leases) can be redeemed — otherwise buying credits would be a
 //!   free put option on CRU.
-//! * **Prices that lag cannot be farmed.** Minting uses min(TWAP, median) less a spread;
-//!   redeeming uses max(TWAP, median), at the first epoch boundary whose whole TWAP window
-//!   starts after the request, so a request cannot be timed against a known price.
+//! * **Prices that lag cannot be farmed.** Minting uses min(TWAP, median) less a spread, and
+//!   settles `mint_delay` blocks after the request at the lower of that quote and the price
+//!   then (the CRU waits on hold; a mint the oracle cannot price then is refunded), so a mint
+//!   on feeds that have not yet caught a price jump gets the new price; redeeming uses
+//!   max(TWAP, median), at the first epoch boundary whose whole TWAP window starts after the
+//!   request, so a request cannot be timed against a known price.
 //! * **Self-leasing does not pay.** Every payment to a provider burns a take-rate τ; provider
 //!   emission is capped at k x (spread + τ) x the earned volume (the smaller of its moving
 //!   average over past epochs and the current epoch's), with k < 1.
@@ -84,7 +87,7 @@ pub mod pallet {
 		dispatch::{DispatchClass, Pays, PostDispatchInfo},
 		pallet_prelude::*,
 		traits::{
-			fungible::{Inspect, Mutate},
+			fungible::{Inspect, InspectHold, Mutate, MutateHold},
 			tokens::{Fortitude, Precision, Preservation},
 		},
 	};
@@ -103,7 +106,10 @@ pub mod pallet {
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
 		/// CRU.
-		type Currency: Mutate<Self::AccountId, Balance = Balance>;
+		type Currency: Mutate<Self::AccountId, Balance = Balance>
+			+ MutateHold<Self::AccountId, Balance = Balance, Reason = Self::RuntimeHoldReason>;
+		/// The runtime's hold reasons (this pallet holds the CRU of pending mints).
+		type RuntimeHoldReason: From<HoldReason>;
 		/// Registers feeders and sets the oracle's parameters (the oracle-admin track).
 		type OracleOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Sets the market and emission parameters.
@@ -119,8 +125,18 @@ pub mod pallet {
 		/// Requests or providers a boundary processes per block.
 		#[pallet::constant]
 		type BoundaryStepsPerBlock: Get<u32>;
+		/// Most mints settling in one block (a full block's queue refuses more mints).
+		#[pallet::constant]
+		type MaxPendingMints: Get<u32>;
 		/// Weights of the calls and of the boundary work.
 		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds CRU.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The CRU of a mint waiting for its settlement block.
+		PendingMint,
 	}
 
 	/// Parameters of the price oracle.
@@ -156,6 +172,16 @@ pub mod pallet {
 	/// Credits locked for leases.
 	#[pallet::storage]
 	pub type Escrows<T: Config> = StorageMap<_, Twox64Concat, EscrowId, Escrow<T::AccountId>>;
+
+	/// Mints waiting to settle, by their settlement block.
+	#[pallet::storage]
+	pub type PendingMints<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumber,
+		BoundedVec<PendingMint<T::AccountId>, T::MaxPendingMints>,
+		ValueQuery,
+	>;
 
 	/// Open redemption requests, one per account.
 	#[pallet::storage]
@@ -265,7 +291,25 @@ pub mod pallet {
 	// The boundary summary is one event per epoch; boxing it would only change its Rust type.
 	#[allow(clippy::large_enum_variant)]
 	pub enum Event<T: Config> {
-		/// CRU was burned for credits.
+		/// A mint was quoted and its CRU put on hold until it settles.
+		MintRequested {
+			who: T::AccountId,
+			/// Plancks on hold.
+			cru: Balance,
+			/// The quoted mint price (the most the settlement pays).
+			price: Price,
+			/// The block it settles in.
+			settles_at: BlockNumber,
+		},
+		/// A pending mint was not settled: its CRU was released.
+		MintRefunded {
+			who: T::AccountId,
+			/// Plancks released.
+			cru: Balance,
+			/// Why.
+			reason: MintRefund,
+		},
+		/// CRU was burned for credits (a mint settled).
 		CreditsMinted {
 			who: T::AccountId,
 			/// Plancks burned.
@@ -328,6 +372,9 @@ pub mod pallet {
 		OraclePaused,
 		/// Fewer credits than the minimum for one mint or one redemption.
 		BelowMinimum,
+		/// As many mints as a block settles already settle in this one's settlement block:
+		/// try again in the next block.
+		MintQueueFull,
 		/// The mint would yield fewer credits than `min_credits_out`.
 		SlippageExceeded,
 		/// The amount buys no credits at all.
@@ -367,6 +414,7 @@ pub mod pallet {
 		fn on_initialize(n: BlockNumberFor<T>) -> Weight {
 			let now: BlockNumber = n.unique_saturated_into();
 			let mut weight = Self::tick_oracle(now);
+			weight.saturating_accrue(Self::settle_mints(now));
 			weight.saturating_accrue(Self::advance_boundary(now));
 			weight
 		}
@@ -375,6 +423,7 @@ pub mod pallet {
 			assert!(T::MaxFeeders::get() >= 1, "MaxFeeders must be at least 1");
 			assert!(T::MaxTwapWindow::get() >= 1, "MaxTwapWindow must be at least 1");
 			assert!(T::BoundaryStepsPerBlock::get() >= 1, "BoundaryStepsPerBlock must be >= 1");
+			assert!(T::MaxPendingMints::get() >= 1, "MaxPendingMints must be at least 1");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -385,13 +434,19 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Burns up to `cru` plancks for purchased credits at the mint price: min(TWAP, latest
-		/// median) less the spread. Credits are floored, the CRU burned is the credits' cost
-		/// rounded up (the rest stays with the caller). Fails with [`Error::OracleStale`] or
-		/// [`Error::OraclePaused`] while the oracle cannot price, [`Error::BelowMinimum`] below
-		/// the minimum mint, and [`Error::SlippageExceeded`] below `min_credits_out`.
+		/// Buys purchased credits with up to `cru` plancks at the mint price: min(TWAP, latest
+		/// median) less the spread. The quote's cost (the credits floored, their cost rounded
+		/// up) goes on hold, and the mint settles in the on_initialize `mint_delay` blocks later
+		/// (in the call when the delay is 0) at the lower of the quoted mid price and the one
+		/// then: the cost of the credits it buys is burned and the rest released. It is refunded
+		/// instead ([`Event::MintRefunded`]) when the oracle cannot price then, or when the
+		/// settlement would yield fewer than `min_credits_out` or the minimum mint. Fails with
+		/// [`Error::OracleStale`] or [`Error::OraclePaused`] while the oracle cannot price,
+		/// [`Error::BelowMinimum`] below the minimum mint, [`Error::SlippageExceeded`] when the
+		/// quote is below `min_credits_out`, and [`Error::MintQueueFull`] when the settlement
+		/// block has no room.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::mint_credits())]
+		#[pallet::weight(T::WeightInfo::mint_credits().saturating_add(T::WeightInfo::settle_mints(1)))]
 		pub fn mint_credits(
 			origin: OriginFor<T>,
 			#[pallet::compact] cru: Balance,
@@ -410,37 +465,27 @@ pub mod pallet {
 					>= quote.cost,
 				Error::<T>::InsufficientCru
 			);
-			let mut totals = Totals::<T>::get();
-			totals.minted = totals.minted.checked_add(quote.credits).ok_or(Error::<T>::Overflow)?;
-			totals.purchased =
-				totals.purchased.checked_add(quote.credits).ok_or(Error::<T>::Overflow)?;
-			T::Currency::burn_from(
-				&who,
-				quote.cost,
-				Preservation::Preserve,
-				Precision::Exact,
-				Fortitude::Polite,
-			)
-			.map_err(|_| Error::<T>::InsufficientCru)?;
-			Totals::<T>::put(totals);
-			Self::mutate_account(&who, |a| a.purchased = a.purchased.saturating_add(quote.credits));
-			Supply::<T>::mutate(|s| {
-				s.burned_for_credits.saturating_accrue(quote.to_pool);
-				s.spread_burned.saturating_accrue(quote.spread);
-			});
-			Epoch::<T>::mutate(|e| {
-				e.burned_for_credits.saturating_accrue(quote.to_pool);
-				e.spread_burned.saturating_accrue(quote.spread);
-				e.credits_minted = e.credits_minted.saturating_add(quote.credits);
-			});
-			Self::deposit_event(Event::CreditsMinted {
+			T::Currency::hold(&HoldReason::PendingMint.into(), &who, quote.cost)
+				.map_err(|_| Error::<T>::InsufficientCru)?;
+			let settles_at = Self::now().saturating_add(market.mint_delay);
+			let pending = PendingMint {
+				who: who.clone(),
+				cru: quote.cost,
+				quoted: mid,
+				min_credits: min_credits_out,
+			};
+			Self::deposit_event(Event::MintRequested {
 				who,
-				cost: quote.cost,
-				to_pool: quote.to_pool,
-				spread: quote.spread,
-				credits: quote.credits,
+				cru: quote.cost,
 				price: quote.price,
+				settles_at,
 			});
+			if market.mint_delay == 0 {
+				Self::settle(pending, Some(mid), &market);
+			} else {
+				PendingMints::<T>::try_mutate(settles_at, |queue| queue.try_push(pending))
+					.map_err(|_| Error::<T>::MintQueueFull)?;
+			}
 			Ok(())
 		}
 
@@ -697,6 +742,93 @@ pub mod pallet {
 			}
 			Oracle::<T>::put(oracle);
 			T::WeightInfo::oracle_tick(feeders.len() as u32)
+		}
+
+		/// Settles the mints whose settlement block is `now`, at this block's mint price.
+		pub(crate) fn settle_mints(now: BlockNumber) -> Weight {
+			let queue = PendingMints::<T>::take(now);
+			if queue.is_empty() {
+				return T::WeightInfo::settle_mints(0);
+			}
+			let n = queue.len() as u32;
+			let mid = Self::usable_prices().ok().map(|(twap, median)| twap.min(median));
+			let market = MarketConfig::<T>::get();
+			for pending in queue {
+				Self::settle(pending, mid, &market);
+			}
+			T::WeightInfo::settle_mints(n)
+		}
+
+		/// Settles one mint at the lower of its quote and `mid` (the mint's mid price now;
+		/// `None` when the oracle cannot price): burns the cost of the credits it buys from the
+		/// hold and releases the rest, or releases everything when it cannot settle.
+		fn settle(pending: PendingMint<T::AccountId>, mid: Option<Price>, market: &MarketParams) {
+			let reason = HoldReason::PendingMint.into();
+			let PendingMint { who, cru, quoted, min_credits } = pending;
+			let settled = match mid {
+				None => Err(MintRefund::OracleUnavailable),
+				Some(mid) => {
+					// The same CRU bought at least as many credits at the (higher) quote, so
+					// this cannot overflow; an overflow would settle nothing.
+					let quote =
+						math::quote_mint(cru, quoted.min(mid), market.spread).unwrap_or_default();
+					if quote.credits.is_zero()
+						|| quote.credits < market.min_mint
+						|| quote.credits < min_credits
+					{
+						Err(MintRefund::TooFewCredits)
+					} else {
+						Ok(quote)
+					}
+				}
+			};
+			let settled = settled.and_then(|quote| {
+				T::Currency::burn_held(
+					&reason,
+					&who,
+					quote.cost,
+					Precision::Exact,
+					Fortitude::Force,
+				)
+				.map(|_| quote)
+				.map_err(|_| MintRefund::HoldMissing)
+			});
+			let quote = match settled {
+				Ok(quote) => quote,
+				Err(why) => {
+					let released = T::Currency::release(&reason, &who, cru, Precision::BestEffort)
+						.unwrap_or_default();
+					Self::deposit_event(Event::MintRefunded { who, cru: released, reason: why });
+					return;
+				}
+			};
+			// The rounding remainder of the held CRU goes back.
+			let rest = cru - quote.cost;
+			if !rest.is_zero() {
+				let _ = T::Currency::release(&reason, &who, rest, Precision::BestEffort);
+			}
+			Totals::<T>::mutate(|t| {
+				t.minted = t.minted.saturating_add(quote.credits);
+				t.purchased = t.purchased.saturating_add(quote.credits);
+			});
+			Self::mutate_account(&who, |a| a.purchased = a.purchased.saturating_add(quote.credits));
+			Supply::<T>::mutate(|s| {
+				s.burned_for_credits.saturating_accrue(quote.to_pool);
+				s.spread_burned.saturating_accrue(quote.spread);
+			});
+			Epoch::<T>::mutate(|e| {
+				e.burned_for_credits.saturating_accrue(quote.to_pool);
+				e.spread_burned.saturating_accrue(quote.spread);
+				e.credits_minted = e.credits_minted.saturating_add(quote.credits);
+			});
+			Self::deposit_event(Event::CreditsMinted {
+				who,
+				cost: quote.cost,
+				to_pool: quote.to_pool,
+				spread: quote.spread,
+				credits: quote.credits,
+				price: quote.price,
+			});
 		}
 
 		/// Starts a boundary when the epoch is over and no batch runs, then works on the batch.
@@ -1097,6 +1229,7 @@ pub mod pallet {
 				queued: request.map_or(Credits::ZERO, |r| r.credits),
 				requested_at: request.map(|r| r.requested_at),
 				eligible: request.is_some_and(|r| r.round < NextRound::<T>::get()),
+				minting: T::Currency::balance_on_hold(&HoldReason::PendingMint.into(), &who),
 			}
 		}
 
@@ -1165,7 +1298,8 @@ pub mod pallet {
 
 		/// The invariants: CRU issuance has a counted cause for every change; credits minted
 		/// equal their buckets plus what was redeemed and burned; the remint pool is not
-		/// negative; the bucket totals equal a full recount.
+		/// negative; the bucket totals equal a full recount; each account with pending mints
+		/// holds exactly their CRU.
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			let s = Supply::<T>::get();
 			let expected = GenesisIssuance::<T>::get()
@@ -1213,6 +1347,19 @@ pub mod pallet {
 				rounds.saturating_add(t.eligible) == t.queued,
 				"rounds and eligible credits differ from the queue"
 			);
+			let mut held = alloc::collections::BTreeMap::<T::AccountId, Balance>::new();
+			for (_, queue) in PendingMints::<T>::iter() {
+				for p in queue {
+					let entry = held.entry(p.who).or_default();
+					*entry = entry.saturating_add(p.cru);
+				}
+			}
+			for (who, cru) in held {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::PendingMint.into(), &who) == cru,
+					"CRU on hold differs from the account's pending mints"
+				);
+			}
 			Ok(())
 		}
 	}

@@ -35,6 +35,7 @@ impl pallet_balances::Config for Test {
 	type Balance = Balance;
 	type ExistentialDeposit = frame_support::traits::ConstU128<{ CRU / 1000 }>;
 	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
 pub const TREASURY: u64 = 999;
@@ -46,6 +47,8 @@ pub const FEEDERS: [u64; 5] = [101, 102, 103, 104, 105];
 pub const WINDOW: u32 = 4;
 /// Blocks per epoch in the tests.
 pub const EPOCH: u32 = 10;
+/// Most mints settling in one block in the tests.
+pub const MAX_PENDING: u32 = 4;
 
 parameter_types! {
 	pub const Treasury: u64 = TREASURY;
@@ -67,6 +70,8 @@ impl pallet_bme::Config for Test {
 	type MaxFeeders = ConstU32<16>;
 	type MaxTwapWindow = ConstU32<600>;
 	type BoundaryStepsPerBlock = StepsPerBlock;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type MaxPendingMints = ConstU32<MAX_PENDING>;
 	type WeightInfo = ();
 }
 
@@ -92,8 +97,14 @@ pub fn credits(n: u128) -> Credits {
 	Credits::from_credits(n)
 }
 
+/// Standard market parameters, mints settling in the call (the tests of the delayed
+/// settlement set a delay themselves).
+pub fn market_params() -> MarketParams {
+	MarketParams { mint_delay: 0, ..MarketParams::standard() }
+}
+
 pub fn new_test_ext() -> sp_io::TestExternalities {
-	ext_with(MarketParams::standard())
+	ext_with(market_params())
 }
 
 pub fn ext_with(market: MarketParams) -> sp_io::TestExternalities {

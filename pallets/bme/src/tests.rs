@@ -350,6 +350,175 @@ mod minting {
 	use sp_runtime::FixedPointNumber;
 }
 
+mod settlement {
+	use super::*;
+	use frame_support::traits::fungible::InspectHold;
+
+	const DELAY: u32 = 3;
+
+	fn delayed() -> sp_io::TestExternalities {
+		ext_with(MarketParams { mint_delay: DELAY, ..market_params() })
+	}
+
+	fn on_hold(who: u64) -> u128 {
+		Balances::balance_on_hold(&HoldReason::PendingMint.into(), &who)
+	}
+
+	#[test]
+	fn a_mint_holds_its_cru_and_settles_after_the_delay() {
+		delayed().execute_with(|| {
+			make_live(usd(1000));
+			let (before, issuance) = (balance(ALICE), Balances::total_issuance());
+			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO));
+			let at = System::block_number() as u32 + DELAY;
+			assert!(events().contains(&Event::MintRequested {
+				who: ALICE,
+				cru: 100 * CRU,
+				price: usd(995),
+				settles_at: at,
+			}));
+			// Nothing is burned and nothing bought yet: the CRU waits on hold.
+			assert_eq!(on_hold(ALICE), 100 * CRU);
+			assert_eq!(Bme::account_view(ALICE).minting, 100 * CRU);
+			assert_eq!(Accounts::<Test>::get(ALICE).purchased, Credits::ZERO);
+			assert_eq!(Balances::total_issuance(), issuance);
+			check();
+			feed_for(usd(1000), u64::from(DELAY) - 1);
+			assert_eq!(on_hold(ALICE), 100 * CRU);
+			feed_for(usd(1000), 1);
+			// Settled at the quote: 100 x 1.00 x 0.995.
+			assert_eq!(Accounts::<Test>::get(ALICE).purchased, Credits(99_500_000));
+			assert_eq!(on_hold(ALICE), 0);
+			assert_eq!(before - balance(ALICE), 100 * CRU);
+			assert_eq!(issuance - Balances::total_issuance(), 100 * CRU);
+			assert_eq!(PendingMints::<Test>::iter().count(), 0);
+			check();
+		});
+	}
+
+	#[test]
+	fn a_fall_before_settlement_settles_at_the_new_price_a_rise_at_the_quote() {
+		for (after, expect) in [(900, 89_550_000), (1100, 99_500_000)] {
+			delayed().execute_with(|| {
+				make_live(usd(1000));
+				let before = balance(ALICE);
+				assert_ok!(Bme::mint_credits(
+					RuntimeOrigin::signed(ALICE),
+					100 * CRU,
+					Credits::ZERO
+				));
+				feed_for(usd(after), u64::from(DELAY));
+				let got = Accounts::<Test>::get(ALICE).purchased;
+				assert_eq!(got, Credits(expect), "{after}");
+				assert!(matches!(
+					events().last(),
+					Some(Event::CreditsMinted { credits, .. }) if *credits == got
+				));
+				// All the held CRU was needed for the credits; none is left on hold.
+				assert_eq!(before - balance(ALICE), 100 * CRU);
+				assert_eq!(on_hold(ALICE), 0);
+				check();
+			});
+		}
+	}
+
+	#[test]
+	fn a_mint_is_refunded_when_the_oracle_cannot_price_or_too_few_credits_result() {
+		// Feeds go stale before the settlement block.
+		ext_with(MarketParams { mint_delay: 12, ..market_params() }).execute_with(|| {
+			make_live(usd(1000));
+			let (before, totals) = (balance(ALICE), Totals::<Test>::get());
+			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO));
+			run_to(System::block_number() + 12);
+			assert!(events().contains(&Event::MintRefunded {
+				who: ALICE,
+				cru: 100 * CRU,
+				reason: MintRefund::OracleUnavailable,
+			}));
+			assert_eq!((balance(ALICE), on_hold(ALICE)), (before, 0));
+			// Nothing was burned for credits (the boundary in between emitted as usual).
+			let s = Supply::<Test>::get();
+			assert_eq!((s.burned_for_credits, s.spread_burned), (0, 0));
+			assert_eq!(Totals::<Test>::get(), totals);
+			check();
+		});
+		// The price falls below what the buyer accepts.
+		delayed().execute_with(|| {
+			make_live(usd(1000));
+			let before = balance(ALICE);
+			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, credits(95)));
+			feed_for(usd(900), u64::from(DELAY));
+			assert!(events().contains(&Event::MintRefunded {
+				who: ALICE,
+				cru: 100 * CRU,
+				reason: MintRefund::TooFewCredits,
+			}));
+			assert_eq!((balance(ALICE), on_hold(ALICE)), (before, 0));
+			assert_eq!(Accounts::<Test>::get(ALICE).purchased, Credits::ZERO);
+			check();
+		});
+	}
+
+	#[test]
+	fn a_settlement_block_takes_at_most_max_pending_mints() {
+		delayed().execute_with(|| {
+			make_live(usd(1000));
+			for _ in 0..MAX_PENDING {
+				assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(BOB), 20 * CRU, Credits::ZERO));
+			}
+			assert_noop!(
+				Bme::mint_credits(RuntimeOrigin::signed(ALICE), 20 * CRU, Credits::ZERO),
+				Error::<Test>::MintQueueFull
+			);
+			check();
+			// The next block settles a block later.
+			feed_for(usd(1000), 1);
+			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), 20 * CRU, Credits::ZERO));
+			feed_for(usd(1000), u64::from(DELAY));
+			assert_eq!(Accounts::<Test>::get(BOB).purchased, Credits(4 * 19_900_000));
+			assert_eq!(Accounts::<Test>::get(ALICE).purchased, Credits(19_900_000));
+			assert_eq!((on_hold(ALICE), on_hold(BOB)), (0, 0));
+			check();
+		});
+	}
+
+	#[test]
+	fn a_mint_on_feeds_that_missed_a_jump_buys_at_the_new_price() {
+		// The market falls 10% in one block; the feeders report it over the next blocks. A
+		// buyer who mints in that block on the stale feeds, leases to itself and redeems gains
+		// about 1/0.9 x 0.995 x 0.95 - 1 = +5% when the mint settles at once, and loses the
+		// spread and the take-rate when it settles after the feeds caught up.
+		let round_trip = |delay: u32| {
+			let mut gain = 0i128;
+			ext_with(MarketParams { mint_delay: delay, ..market_params() }).execute_with(|| {
+				make_live(usd(1000));
+				let start = balance(ALICE) as i128;
+				assert_ok!(Bme::mint_credits(
+					RuntimeOrigin::signed(ALICE),
+					10_000 * CRU,
+					Credits::ZERO
+				));
+				feed_for(usd(900), u64::from(delay.max(1)));
+				let bought = Accounts::<Test>::get(ALICE).purchased;
+				assert_ok!(<Bme as CreditLedger<u64>>::lock(&ALICE, 1, bought));
+				assert_ok!(<Bme as CreditLedger<u64>>::pay(1, &ALICE, bought));
+				let earned = Accounts::<Test>::get(ALICE).earned;
+				assert_ok!(Bme::redeem(RuntimeOrigin::signed(ALICE), earned));
+				while Requests::<Test>::get(ALICE).is_some() {
+					next_boundary(usd(900));
+				}
+				check();
+				gain = balance(ALICE) as i128 - start;
+			});
+			gain
+		};
+		let at_once = round_trip(0);
+		assert!(at_once > 400 * CRU as i128, "{at_once}");
+		let delayed = round_trip(DELAY);
+		assert!(delayed < 0, "{delayed}");
+	}
+}
+
 mod ledger {
 	use super::*;
 
@@ -495,7 +664,7 @@ mod redemption {
 
 	#[test]
 	fn a_run_on_the_queue_is_filled_pro_rata_and_the_rest_carries() {
-		let market = MarketParams { cap_floor: 100 * CRU, ..MarketParams::standard() };
+		let market = MarketParams { cap_floor: 100 * CRU, ..market_params() };
 		ext_with(market).execute_with(|| {
 			make_live(usd(1000));
 			// Three providers earn 1000, 3000 and 96_000 credits; a huge one and two small.

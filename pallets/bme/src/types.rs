@@ -122,10 +122,18 @@ pub struct MarketParams {
 	/// ... but never less than this (in CRU plancks), so a young chain can redeem at all.
 	#[serde(with = "amount")]
 	pub cap_floor: Balance,
+	/// Blocks a mint waits before it settles, at the lower of its quote and the mint price
+	/// then (at most [`MAX_MINT_DELAY`]; 0 settles in the call). Longer than the oracle needs
+	/// to reflect a move, so a mint on a stale price after a jump gets the new price.
+	pub mint_delay: BlockNumber,
 }
 
+/// The longest mint delay governance may set (an hour of 6-second blocks).
+pub const MAX_MINT_DELAY: BlockNumber = 600;
+
 impl MarketParams {
-	/// 50 bp spread, 5% take-rate, 10-credit minimums, 5x cap with a 10,000 CRU floor.
+	/// 50 bp spread, 5% take-rate, 10-credit minimums, 5x cap with a 10,000 CRU floor, mints
+	/// settling 10 blocks (a minute) later.
 	pub const fn standard() -> Self {
 		MarketParams {
 			spread: Permill::from_parts(5_000),
@@ -134,6 +142,7 @@ impl MarketParams {
 			min_redeem: Credits(10 * CREDIT),
 			cap_multiple: 5,
 			cap_floor: 10_000 * CRU,
+			mint_delay: 10,
 		}
 	}
 
@@ -144,6 +153,7 @@ impl MarketParams {
 			&& !self.min_mint.is_zero()
 			&& !self.min_redeem.is_zero()
 			&& (1..=5).contains(&self.cap_multiple)
+			&& self.mint_delay <= MAX_MINT_DELAY
 	}
 }
 
@@ -223,6 +233,44 @@ impl Default for EmissionParams {
 	fn default() -> Self {
 		Self::production()
 	}
+}
+
+/// A mint waiting for its settlement block: the CRU it holds and the mid price it was quoted.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct PendingMint<AccountId> {
+	/// The buyer.
+	pub who: AccountId,
+	/// CRU plancks on hold (the quote's cost).
+	pub cru: Balance,
+	/// The mid price (min(TWAP, median)) of the quote: the most the settlement pays.
+	pub quoted: Price,
+	/// The fewest credits the buyer accepts; fewer refunds the mint.
+	pub min_credits: Credits,
+}
+
+/// Why a pending mint was refunded instead of settled.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum MintRefund {
+	/// The oracle could not price in the settlement block (stale, tripped or recovering).
+	OracleUnavailable,
+	/// At the settlement price the CRU buys fewer credits than the buyer's minimum or the
+	/// minimum mint.
+	TooFewCredits,
+	/// The hold was gone (cannot happen while the invariants hold).
+	HoldMissing,
 }
 
 /// A feeder's latest price.

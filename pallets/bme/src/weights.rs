@@ -42,6 +42,7 @@ use core::marker::PhantomData;
 /// Weight functions needed by `pallet_crucible_bme`.
 pub trait WeightInfo {
 	fn mint_credits() -> Weight;
+	fn settle_mints(n: u32, ) -> Weight;
 	fn redeem() -> Weight;
 	fn submit_price(n: u32, ) -> Weight;
 	fn add_feeder(n: u32, ) -> Weight;
@@ -67,28 +68,59 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::OracleConfig` (r:1 w:0)
 	/// Proof: `Bme::OracleConfig` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::MarketConfig` (r:1 w:0)
-	/// Proof: `Bme::MarketConfig` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::MarketConfig` (`max_values`: Some(1), `max_size`: Some(64), added: 559, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Bme::PendingMints` (r:1 w:1)
+	/// Proof: `Bme::PendingMints` (`max_values`: None, `max_size`: Some(10254), added: 12729, mode: `MaxEncodedLen`)
+	fn mint_credits() -> Weight {
+		// Proof size summary in bytes:
+		//  Measured:  `10847`
+		//  Estimated: `13719`
+		// Minimum execution time: 69_834_000 picoseconds.
+		Weight::from_parts(76_144_000, 13719)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `Bme::PendingMints` (r:1 w:1)
+	/// Proof: `Bme::PendingMints` (`max_values`: None, `max_size`: Some(10254), added: 12729, mode: `MaxEncodedLen`)
+	/// Storage: `Bme::Oracle` (r:1 w:0)
+	/// Proof: `Bme::Oracle` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
+	/// Storage: `Bme::OracleConfig` (r:1 w:0)
+	/// Proof: `Bme::OracleConfig` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Bme::MarketConfig` (r:1 w:0)
+	/// Proof: `Bme::MarketConfig` (`max_values`: Some(1), `max_size`: Some(64), added: 559, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:128 w:128)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:128 w:128)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
 	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
-	/// Storage: `Bme::Accounts` (r:1 w:1)
+	/// Storage: `Bme::Accounts` (r:128 w:128)
 	/// Proof: `Bme::Accounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Supply` (r:1 w:1)
 	/// Proof: `Bme::Supply` (`max_values`: Some(1), `max_size`: Some(96), added: 591, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Epoch` (r:1 w:1)
 	/// Proof: `Bme::Epoch` (`max_values`: Some(1), `max_size`: Some(92), added: 587, mode: `MaxEncodedLen`)
-	fn mint_credits() -> Weight {
+	/// The range of component `n` is `[0, 128]`.
+	fn settle_mints(n: u32, ) -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `600`
-		//  Estimated: `3593`
-		// Minimum execution time: 38_307_000 picoseconds.
-		Weight::from_parts(42_844_000, 3593)
-			.saturating_add(T::DbWeight::get().reads(8_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+		//  Measured:  `247 + n * (238 ±0)`
+		//  Estimated: `13719 + n * (2614 ±0)`
+		// Minimum execution time: 4_677_000 picoseconds.
+		Weight::from_parts(4_867_000, 13719)
+			// Standard error: 24_788
+			.saturating_add(Weight::from_parts(31_344_773, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2614).saturating_mul(n.into()))
 	}
 	/// Storage: `Bme::MarketConfig` (r:1 w:0)
-	/// Proof: `Bme::MarketConfig` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::MarketConfig` (`max_values`: Some(1), `max_size`: Some(64), added: 559, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Accounts` (r:1 w:1)
 	/// Proof: `Bme::Accounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Requests` (r:1 w:1)
@@ -107,10 +139,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Bme::Rounds` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	fn redeem() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `828`
+		//  Measured:  `833`
 		//  Estimated: `3545`
-		// Minimum execution time: 31_367_000 picoseconds.
-		Weight::from_parts(33_540_000, 3545)
+		// Minimum execution time: 30_996_000 picoseconds.
+		Weight::from_parts(32_719_000, 3545)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -121,10 +153,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `145 + n * (53 ±0)`
 		//  Estimated: `2334`
-		// Minimum execution time: 7_561_000 picoseconds.
-		Weight::from_parts(9_051_789, 2334)
-			// Standard error: 561
-			.saturating_add(Weight::from_parts(24_881, 0).saturating_mul(n.into()))
+		// Minimum execution time: 8_042_000 picoseconds.
+		Weight::from_parts(8_829_529, 2334)
+			// Standard error: 119
+			.saturating_add(Weight::from_parts(23_576, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -135,10 +167,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `145 + n * (53 ±0)`
 		//  Estimated: `2334`
-		// Minimum execution time: 6_610_000 picoseconds.
-		Weight::from_parts(8_008_289, 2334)
-			// Standard error: 362
-			.saturating_add(Weight::from_parts(63_195, 0).saturating_mul(n.into()))
+		// Minimum execution time: 6_770_000 picoseconds.
+		Weight::from_parts(8_127_044, 2334)
+			// Standard error: 363
+			.saturating_add(Weight::from_parts(63_745, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -149,10 +181,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `145 + n * (53 ±0)`
 		//  Estimated: `2334`
-		// Minimum execution time: 7_571_000 picoseconds.
-		Weight::from_parts(8_192_098, 2334)
-			// Standard error: 139
-			.saturating_add(Weight::from_parts(26_350, 0).saturating_mul(n.into()))
+		// Minimum execution time: 7_471_000 picoseconds.
+		Weight::from_parts(8_176_831, 2334)
+			// Standard error: 145
+			.saturating_add(Weight::from_parts(24_159, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -164,18 +196,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `188`
 		//  Estimated: `1545`
-		// Minimum execution time: 8_863_000 picoseconds.
-		Weight::from_parts(9_624_000, 1545)
+		// Minimum execution time: 8_653_000 picoseconds.
+		Weight::from_parts(9_354_000, 1545)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Bme::MarketConfig` (r:0 w:1)
-	/// Proof: `Bme::MarketConfig` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::MarketConfig` (`max_values`: Some(1), `max_size`: Some(64), added: 559, mode: `MaxEncodedLen`)
 	fn set_market_params() -> Weight {
 		// Proof size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_076_000 picoseconds.
+		// Minimum execution time: 3_866_000 picoseconds.
 		Weight::from_parts(4_607_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -185,7 +217,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_166_000 picoseconds.
+		// Minimum execution time: 4_146_000 picoseconds.
 		Weight::from_parts(4_597_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -202,10 +234,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `241 + n * (53 ±0)`
 		//  Estimated: `3493`
-		// Minimum execution time: 9_054_000 picoseconds.
-		Weight::from_parts(10_874_091, 3493)
-			// Standard error: 173
-			.saturating_add(Weight::from_parts(53_988, 0).saturating_mul(n.into()))
+		// Minimum execution time: 10_085_000 picoseconds.
+		Weight::from_parts(10_916_871, 3493)
+			// Standard error: 199
+			.saturating_add(Weight::from_parts(48_697, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -222,7 +254,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::OracleConfig` (r:1 w:0)
 	/// Proof: `Bme::OracleConfig` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::MarketConfig` (r:1 w:0)
-	/// Proof: `Bme::MarketConfig` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::MarketConfig` (`max_values`: Some(1), `max_size`: Some(64), added: 559, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::History` (r:1 w:0)
 	/// Proof: `Bme::History` (`max_values`: Some(1), `max_size`: Some(5378), added: 5873, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Supply` (r:1 w:1)
@@ -237,10 +269,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Bme::Boundary` (`max_values`: Some(1), `max_size`: Some(552), added: 1047, mode: `MaxEncodedLen`)
 	fn boundary_start() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `5956`
+		//  Measured:  `5961`
 		//  Estimated: `6863`
-		// Minimum execution time: 42_654_000 picoseconds.
-		Weight::from_parts(46_910_000, 6863)
+		// Minimum execution time: 44_286_000 picoseconds.
+		Weight::from_parts(47_401_000, 6863)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -260,8 +292,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `530`
 		//  Estimated: `6084`
-		// Minimum execution time: 35_663_000 picoseconds.
-		Weight::from_parts(38_357_000, 6084)
+		// Minimum execution time: 35_483_000 picoseconds.
+		Weight::from_parts(38_468_000, 6084)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -275,8 +307,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `333`
 		//  Estimated: `6092`
-		// Minimum execution time: 28_102_000 picoseconds.
-		Weight::from_parts(30_786_000, 6092)
+		// Minimum execution time: 28_072_000 picoseconds.
+		Weight::from_parts(30_996_000, 6092)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -296,8 +328,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `5731`
 		//  Estimated: `6863`
-		// Minimum execution time: 31_807_000 picoseconds.
-		Weight::from_parts(33_680_000, 6863)
+		// Minimum execution time: 31_738_000 picoseconds.
+		Weight::from_parts(33_920_000, 6863)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -311,15 +343,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `415`
 		//  Estimated: `3545`
-		// Minimum execution time: 13_851_000 picoseconds.
-		Weight::from_parts(14_942_000, 3545)
+		// Minimum execution time: 13_570_000 picoseconds.
+		Weight::from_parts(14_601_000, 3545)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Bme::Escrows` (r:1 w:1)
 	/// Proof: `Bme::Escrows` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::MarketConfig` (r:1 w:0)
-	/// Proof: `Bme::MarketConfig` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::MarketConfig` (`max_values`: Some(1), `max_size`: Some(64), added: 559, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Accounts` (r:1 w:1)
 	/// Proof: `Bme::Accounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
@@ -330,10 +362,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Bme::Earned` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	fn ledger_pay() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `600`
+		//  Measured:  `605`
 		//  Estimated: `3545`
-		// Minimum execution time: 18_768_000 picoseconds.
-		Weight::from_parts(20_361_000, 3545)
+		// Minimum execution time: 18_297_000 picoseconds.
+		Weight::from_parts(19_820_000, 3545)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -347,8 +379,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `415`
 		//  Estimated: `3545`
-		// Minimum execution time: 12_308_000 picoseconds.
-		Weight::from_parts(13_360_000, 3545)
+		// Minimum execution time: 11_097_000 picoseconds.
+		Weight::from_parts(12_859_000, 3545)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -357,35 +389,44 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights for the mock runtimes, priced with `ParityDbWeight`.
 impl WeightInfo for () {
 	fn mint_credits() -> Weight {
-		Weight::from_parts(42_844_000, 3593)
-			.saturating_add(ParityDbWeight::get().reads(8_u64))
-			.saturating_add(ParityDbWeight::get().writes(5_u64))
+		Weight::from_parts(76_144_000, 13719)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn settle_mints(n: u32, ) -> Weight {
+		Weight::from_parts(4_867_000, 13719)
+			.saturating_add(Weight::from_parts(31_344_773, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
+			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2614).saturating_mul(n.into()))
 	}
 	fn redeem() -> Weight {
-		Weight::from_parts(33_540_000, 3545)
+		Weight::from_parts(32_719_000, 3545)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn submit_price(n: u32, ) -> Weight {
-		Weight::from_parts(9_051_789, 2334)
-			.saturating_add(Weight::from_parts(24_881, 0).saturating_mul(n.into()))
+		Weight::from_parts(8_829_529, 2334)
+			.saturating_add(Weight::from_parts(23_576, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn add_feeder(n: u32, ) -> Weight {
-		Weight::from_parts(8_008_289, 2334)
-			.saturating_add(Weight::from_parts(63_195, 0).saturating_mul(n.into()))
+		Weight::from_parts(8_127_044, 2334)
+			.saturating_add(Weight::from_parts(63_745, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn remove_feeder(n: u32, ) -> Weight {
-		Weight::from_parts(8_192_098, 2334)
-			.saturating_add(Weight::from_parts(26_350, 0).saturating_mul(n.into()))
+		Weight::from_parts(8_176_831, 2334)
+			.saturating_add(Weight::from_parts(24_159, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_oracle_params() -> Weight {
-		Weight::from_parts(9_624_000, 1545)
+		Weight::from_parts(9_354_000, 1545)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -398,43 +439,43 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn oracle_tick(n: u32, ) -> Weight {
-		Weight::from_parts(10_874_091, 3493)
-			.saturating_add(Weight::from_parts(53_988, 0).saturating_mul(n.into()))
+		Weight::from_parts(10_916_871, 3493)
+			.saturating_add(Weight::from_parts(48_697, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn boundary_start() -> Weight {
-		Weight::from_parts(46_910_000, 6863)
+		Weight::from_parts(47_401_000, 6863)
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn boundary_redeem_step() -> Weight {
-		Weight::from_parts(38_357_000, 6084)
+		Weight::from_parts(38_468_000, 6084)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn boundary_emit_step() -> Weight {
-		Weight::from_parts(30_786_000, 6092)
+		Weight::from_parts(30_996_000, 6092)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn boundary_finish() -> Weight {
-		Weight::from_parts(33_680_000, 6863)
+		Weight::from_parts(33_920_000, 6863)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn ledger_lock() -> Weight {
-		Weight::from_parts(14_942_000, 3545)
+		Weight::from_parts(14_601_000, 3545)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn ledger_pay() -> Weight {
-		Weight::from_parts(20_361_000, 3545)
+		Weight::from_parts(19_820_000, 3545)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn ledger_refund() -> Weight {
-		Weight::from_parts(13_360_000, 3545)
+		Weight::from_parts(12_859_000, 3545)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}

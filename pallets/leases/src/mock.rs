@@ -82,6 +82,8 @@ impl pallet_crucible_bme::Config for Test {
 	type MaxFeeders = ConstU32<16>;
 	type MaxTwapWindow = ConstU32<600>;
 	type BoundaryStepsPerBlock = ConstU32<8>;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type MaxPendingMints = ConstU32<8>;
 	type WeightInfo = ();
 }
 
@@ -172,7 +174,12 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 			twap_window: 2,
 			..pallet_crucible_bme::OracleParams::production()
 		},
-		market: pallet_crucible_bme::MarketParams::standard(),
+		// Mints settle in the call: the market's tests buy credits and spend them at once (the
+		// BME's tests cover the delayed settlement).
+		market: pallet_crucible_bme::MarketParams {
+			mint_delay: 0,
+			..pallet_crucible_bme::MarketParams::standard()
+		},
 		emission: pallet_crucible_bme::EmissionParams {
 			epoch_length: 1_000_000,
 			decay: Perbill::zero(),

@@ -374,6 +374,9 @@ impl pallet_crucible_bme::Config for Runtime {
 	// Two hours of blocks.
 	type MaxTwapWindow = ConstU32<1_200>;
 	type BoundaryStepsPerBlock = ConstU32<64>;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	// Mints settling in one block: 128 settlements are a few percent of a block.
+	type MaxPendingMints = ConstU32<128>;
 	type WeightInfo = pallet_crucible_bme::weights::SubstrateWeight<Runtime>;
 }
 
