@@ -67,6 +67,10 @@ pub const TREASURY_SUPPLY: Balance = 1_000_000 * CRU;
 pub const PROVIDER_FUNDS: Balance = 10_000 * CRU;
 /// Devices each provider declares.
 pub const DEVICES: u32 = 4;
+/// Blocks a mint waits before it settles. The delay has to outlast the oracle's lag: the
+/// simulated feeders report 0 to 2 blocks late and their feeds count from the next block, so
+/// the median (3 of 5) has caught a jump 2 blocks after it; 3 keeps a block of margin.
+pub const MINT_DELAY: BlockNumber = 3;
 
 /// Chain parameters of a run.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,7 +86,8 @@ pub struct ChainParams {
 
 impl ChainParams {
 	/// Production parameters with epochs of `blocks_per_epoch` blocks: the TWAP window keeps
-	/// its production share of the epoch (half), feeds stay fresh for three blocks.
+	/// its production share of the epoch (half), feeds stay fresh for three blocks, mints
+	/// settle [`MINT_DELAY`] blocks after the request.
 	pub fn production(blocks_per_epoch: BlockNumber) -> Self {
 		ChainParams {
 			blocks_per_epoch,
@@ -91,7 +96,7 @@ impl ChainParams {
 				staleness: 3,
 				..OracleParams::production()
 			},
-			market: MarketParams::standard(),
+			market: MarketParams { mint_delay: MINT_DELAY, ..MarketParams::standard() },
 			emission: EmissionParams {
 				epoch_length: blocks_per_epoch,
 				..EmissionParams::production()
@@ -355,6 +360,16 @@ pub fn genesis_issuance() -> Balance {
 
 pub fn free(who: &AccountId) -> Balance {
 	Balances::balance(who)
+}
+
+/// CRU on hold for mints waiting to settle.
+pub fn minting(who: &AccountId) -> Balance {
+	pallet_crucible_bme::Pallet::<Runtime>::account_view(who.clone()).minting
+}
+
+/// The settlement delay of mints.
+pub fn mint_delay() -> BlockNumber {
+	pallet_crucible_bme::MarketConfig::<Runtime>::get().mint_delay
 }
 
 pub fn credits(who: &AccountId) -> pallet_crucible_bme::CreditAccount {

@@ -154,6 +154,7 @@ fn full_report(out: &std::path::Path, seeds: u64) -> Result<(), Box<dyn std::err
 				spread: Some(Permill::from_parts(spread)),
 				take_rate: Some(Permill::from_parts(take)),
 				provider_cap_k: Some(Permill::from_parts(k)),
+				..Default::default()
 			};
 			let run = timed(&scenario::farmer(5_000.0, tweaks), 1);
 			let leased = 5_000.0 * f64::from(run.attacks.max(1));

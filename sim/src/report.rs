@@ -304,7 +304,11 @@ pub fn summary_line(run: &Run) -> String {
 			/ run.rows.len().max(1) as f64,
 	);
 	if run.scenario.attack.is_attack() {
-		let _ = write!(s, " {:+.2} USD ({} rounds) |", run.attacker_profit, run.attacks);
+		let refunded = match run.refunded {
+			0 => String::new(),
+			r => format!(", {r} refunded"),
+		};
+		let _ = write!(s, " {:+.2} USD ({} rounds{refunded}) |", run.attacker_profit, run.attacks);
 	} else {
 		s.push_str(" — |");
 	}

@@ -74,8 +74,10 @@ pub struct Run {
 	pub attacker_profit: f64,
 	/// The attacker's profit in CRU (CRU received − CRU spent).
 	pub attacker_profit_cru: f64,
-	/// Attack round trips completed.
+	/// Attack round trips completed (a refunded mint ends its round).
 	pub attacks: u32,
+	/// Of which the mint was refunded (the oracle could not price at settlement).
+	pub refunded: u32,
 	/// Remint drag of the whole run: CRU paid per credit redeemed over CRU burned per credit
 	/// minted, minus one.
 	pub drag_ratio: f64,
@@ -149,6 +151,9 @@ pub fn chain_params(s: &Scenario, blocks_per_epoch: u32) -> ChainParams {
 	if let Some(v) = s.tweaks.provider_cap_k {
 		p.emission.provider_cap_k = v;
 	}
+	if let Some(v) = s.tweaks.mint_delay {
+		p.market.mint_delay = v;
+	}
 	p
 }
 
@@ -165,6 +170,15 @@ struct Book {
 	spent_cru: Balance,
 	received_cru: Balance,
 	rounds: u32,
+	/// Rounds whose mint was refunded.
+	refunded: u32,
+	/// USD the CRU it held gained or lost with the fundamental price's moves (not with the
+	/// impact of its own trades or its decay).
+	market_pnl: f64,
+	/// Its CRU above the reserve, the price and the fundamental price after its last move.
+	held_cru: f64,
+	held_at: f64,
+	held_fundamental: f64,
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -173,6 +187,10 @@ enum Phase {
 	/// Minting phase of a collusion round: feeders skew up until `until`.
 	SkewUp {
 		until: BlockNumber,
+	},
+	/// Minted; the mint settles in the given block (then it leases).
+	Minting {
+		at: BlockNumber,
 	},
 	/// Leased to itself until the given block.
 	Leased {
@@ -205,6 +223,8 @@ struct Sim<'a> {
 	snapshots: Vec<chain::Snapshot>,
 	demand_now: (f64, f64),
 	cum: Cum,
+	/// Blocks a mint waits to settle.
+	delay: BlockNumber,
 	/// Redemption requests after a run starts: (who, epoch requested, credits).
 	run_requests: Vec<(u8, u32, u128)>,
 	run_boundaries: Vec<(u32, u128)>,
@@ -274,11 +294,14 @@ impl<'a> Sim<'a> {
 			cum: Cum::default(),
 			run_requests: Vec::new(),
 			run_boundaries: Vec::new(),
+			delay: 0,
 		}
 	}
 
 	/// Block 1: providers (and the attacker, as a provider) register; feeders start.
 	fn start(&mut self) {
+		self.delay = chain::mint_delay();
+		assert!(self.delay + 2 < self.e, "mints settle within the epoch, leases run after");
 		self.d.next_block();
 		self.history.push(self.market.price());
 		for i in 0..PROVIDERS {
@@ -312,7 +335,17 @@ impl<'a> Sim<'a> {
 			if n.is_multiple_of(self.e) && epoch >= 1 && epoch <= self.s.epochs {
 				self.epoch_actions(epoch - 1);
 			}
+			if n % self.e == self.delay && epoch >= 1 && epoch <= self.s.epochs {
+				self.tenant_leases(epoch - 1);
+			}
+			if self.book.held_fundamental > 0.0 {
+				let moved = self.market.fundamental() / self.book.held_fundamental - 1.0;
+				self.book.market_pnl += self.book.held_cru * self.book.held_at * moved;
+			}
 			self.attack(epoch.saturating_sub(1), n);
+			self.book.held_cru = self.spare_cru();
+			self.book.held_at = self.market.price();
+			self.book.held_fundamental = self.market.fundamental();
 			self.feed();
 		}
 	}
@@ -337,6 +370,7 @@ impl<'a> Sim<'a> {
 			attacker_profit: profit,
 			attacker_profit_cru: profit_cru,
 			attacks: self.book.rounds,
+			refunded: self.book.refunded,
 			drag_ratio,
 			waits,
 			log: self.d.log.take(),
@@ -367,7 +401,7 @@ impl<'a> Sim<'a> {
 		}
 	}
 
-	/// Tenants buy and lease, providers redeem and sell, at the first block of `epoch`.
+	/// Providers redeem and sell, tenants buy CRU and mint, at the first block of `epoch`.
 	fn epoch_actions(&mut self, epoch: u32) {
 		let price = self.market.price();
 		let run = self.s.run.is_some_and(|r| epoch >= r.epoch);
@@ -387,7 +421,6 @@ impl<'a> Sim<'a> {
 		}
 		// Tenants: buy CRU for the epoch's demand, mint, and lease from every provider.
 		let want = self.demand.usd(epoch);
-		let mut served = 0.0;
 		let view = chain::price_view();
 		if let (true, Some(mint_price)) = (want > 0.0, view.mint_price) {
 			let cru = want / chain::from_price(mint_price);
@@ -396,8 +429,15 @@ impl<'a> Sim<'a> {
 			}
 			let _ = self.d.mint(&who::tenant(), plancks(cru));
 		}
+		self.demand_now = (want, 0.0);
+	}
+
+	/// Tenants lease from every provider with the credits their mint bought (it settled in
+	/// this block), until the epoch's last block.
+	fn tenant_leases(&mut self, epoch: u32) {
+		let mut served = 0.0;
 		let budget = chain::credits(&who::tenant()).purchased.0;
-		let blocks = self.e - 1;
+		let blocks = self.e - 1 - self.delay;
 		let per = budget / u128::from(PROVIDERS) / u128::from(blocks);
 		if per > 0 {
 			for i in 0..PROVIDERS {
@@ -409,7 +449,7 @@ impl<'a> Sim<'a> {
 				}
 			}
 		}
-		self.demand_now = (want, served);
+		self.demand_now.1 = served;
 	}
 
 	/// The attacker's move in block `n` of model epoch `epoch`.
@@ -422,7 +462,7 @@ impl<'a> Sim<'a> {
 					let Some(mint) = chain::price_view().mint_price else { return };
 					let stale = chain::from_price(mint) / self.market.price() - 1.0;
 					if stale > edge && self.round_trip_start(budget) {
-						self.phase = Phase::Leased { until: n + 1 };
+						self.phase = Phase::Minting { at: n + self.delay };
 					}
 				}
 				_ => self.round_trip_continue(n),
@@ -440,7 +480,7 @@ impl<'a> Sim<'a> {
 				}
 				Phase::SkewUp { until } if n >= until => {
 					if self.round_trip_start(budget) {
-						self.phase = Phase::Leased { until: n + 1 };
+						self.phase = Phase::Minting { at: n + self.delay };
 					} else {
 						self.skew = 0.0;
 						self.phase = Phase::Idle;
@@ -460,18 +500,20 @@ impl<'a> Sim<'a> {
 			},
 			Attack::Farmer { volume } => {
 				if n.is_multiple_of(self.e) {
-					// Redeem everything earned, sell what was paid, then lease again.
+					// Redeem everything earned, sell what was paid, then mint again.
 					let earned = chain::credits(&a).earned;
 					let _ = self.d.redeem(&a, earned);
 					self.sell_all();
-					if self.buy_and_mint(volume) {
-						let credits = chain::credits(&a).purchased.0;
-						let blocks = self.e - 1;
-						let per = credits / u128::from(blocks);
-						let device = epoch % DEVICES;
-						if self.d.lease(&a, &a, device, Credits(per), blocks).is_ok() {
-							self.book.rounds += 1;
-						}
+					self.buy_and_mint(volume);
+				}
+				if n % self.e == self.delay {
+					// The mint settled: lease to itself until the epoch's last block.
+					let credits = chain::credits(&a).purchased.0;
+					let blocks = self.e - 1 - self.delay;
+					let per = credits / u128::from(blocks);
+					let device = epoch % DEVICES;
+					if per > 0 && self.d.lease(&a, &a, device, Credits(per), blocks).is_ok() {
+						self.book.rounds += 1;
 					}
 				}
 			}
@@ -481,12 +523,18 @@ impl<'a> Sim<'a> {
 				// Earned credits of `credits` USD (mint, lease to itself for a block) in the
 				// epoch before, queued at the start of the target epoch, so that they are
 				// paid at its boundary: the same with and without the push.
-				if epoch + 1 == target
-					&& n % self.e == 1
-					&& self.phase == Phase::Idle
-					&& self.round_trip_start(credits)
-				{
-					self.phase = Phase::Leased { until: n + 1 };
+				// The mint spends CRU from its inventory: a $200k buy in the same block would
+				// move the pool enough for the feeds to trip the breaker before the mint
+				// settles.
+				if epoch + 1 == target && n % self.e == 1 && self.phase == Phase::Idle {
+					let cru = plancks(credits / self.market.price());
+					if self.d.mint(&a, cru).is_ok() {
+						self.phase = Phase::Minting { at: n + self.delay };
+					}
+				}
+				if let Phase::Minting { .. } = self.phase {
+					// Leases once the mint settled (it redeems at the target epoch's start).
+					self.round_trip_continue(n);
 				}
 				if epoch == target && n % self.e == 1 {
 					let earned = chain::credits(&a).earned;
@@ -537,22 +585,35 @@ impl<'a> Sim<'a> {
 		minted
 	}
 
-	/// Mint and lease its own GPU for one block. False when it cannot mint.
+	/// Buys CRU and mints (it leases its own GPU for one block once the mint settles). False
+	/// when it cannot mint.
 	fn round_trip_start(&mut self, usd: f64) -> bool {
-		let a = who::attacker();
 		if !self.buy_and_mint(usd) {
 			self.sell_all();
 			return false;
 		}
-		let credits = chain::credits(&a).purchased;
-		let device = (self.d.now / self.e) % DEVICES;
-		self.d.lease(&a, &a, device, credits, 1).is_ok()
+		true
 	}
 
-	/// After the lease: redeem; once paid, sell and go idle.
+	/// Once the mint settled: lease to itself for a block (or, refunded, sell and go idle);
+	/// after the lease: redeem; once paid, sell and go idle.
 	fn round_trip_continue(&mut self, n: BlockNumber) {
 		let a = who::attacker();
 		match self.phase {
+			Phase::Minting { at } if n >= at => {
+				let credits = chain::credits(&a).purchased;
+				let device = (self.d.now / self.e) % DEVICES;
+				if credits.0 > 0 && self.d.lease(&a, &a, device, credits, 1).is_ok() {
+					self.phase = Phase::Leased { until: n + 1 };
+				} else {
+					// Refunded (the oracle could not price at settlement): the round ends here,
+					// having paid the market's round trip for the CRU.
+					self.sell_all();
+					self.book.rounds += 1;
+					self.book.refunded += 1;
+					self.phase = Phase::Idle;
+				}
+			}
 			Phase::Leased { until } if n > until => {
 				let earned = chain::credits(&a).earned;
 				if self.d.redeem(&a, earned).is_ok() {
@@ -579,19 +640,33 @@ impl<'a> Sim<'a> {
 		}
 	}
 
+	/// The attacker's CRU above its reserve (free and on hold for a mint), in CRU.
+	fn spare_cru(&self) -> f64 {
+		let a = who::attacker();
+		((chain::free(&a) + chain::minting(&a)) as f64 - self.attacker_reserve as f64) / CRU as f64
+	}
+
 	/// The attacker's profit: received − spent, plus what it still holds at market value
-	/// (CRU above its reserve; earned and queued credits at their redemption value now).
+	/// (CRU above its reserve; earned and queued credits at their redemption value now). In
+	/// USD it is hedged: what the CRU it held gained or lost with the fundamental price during
+	/// a round is not the BME's doing and is taken out (the impact of its own trades stays). A boundary push is not hedged
+	/// (its trades are the attack; it is measured against the same run without the push).
 	fn profit(&self) -> (f64, f64) {
 		let a = who::attacker();
 		let price = self.market.price();
-		let spare = chain::free(&a) as f64 - self.attacker_reserve as f64;
+		let spare = (chain::free(&a) + chain::minting(&a)) as f64 - self.attacker_reserve as f64;
+		let hedge = match self.s.attack {
+			Attack::BoundaryPush { .. } => 0.0,
+			_ => self.book.market_pnl,
+		};
 		let held = chain::credits(&a).earned.0 + chain::queued(&a).0;
 		let held_usd = held as f64 / 1e6;
 		let held_cru = held_usd / price;
 		let cru = (self.book.received_cru as f64 - self.book.spent_cru as f64 + spare) / CRU as f64
 			+ held_cru;
 		let usd =
-			self.book.received_usd - self.book.spent_usd + spare / CRU as f64 * price + held_usd;
+			self.book.received_usd - self.book.spent_usd + spare / CRU as f64 * price + held_usd
+				- hedge;
 		(usd, cru)
 	}
 
