@@ -452,6 +452,37 @@ impl Chain {
 		}
 	}
 
+	/// The settlement of the mint whose `mint_credits` emitted `requested`: waits until its
+	/// settlement block is finalized and returns that block with the buyer's settlement
+	/// events there (`CreditsMinted`, or `MintRefunded`).
+	pub async fn mint_settlement(&self, requested: &[RuntimeEvent]) -> (Hash, Vec<RuntimeEvent>) {
+		use pallet_crucible_bme::Event as Bme;
+		let (who, at) = requested
+			.iter()
+			.find_map(|e| match e {
+				RuntimeEvent::Bme(Bme::MintRequested { who, settles_at, .. }) => {
+					Some((who.clone(), *settles_at))
+				}
+				_ => None,
+			})
+			.expect("a MintRequested event");
+		self.wait_finalized(at, Duration::from_secs(60)).await;
+		let block = self.block_hash(at).await.expect("the settlement block exists");
+		let events = self
+			.events(block)
+			.await
+			.into_iter()
+			.filter(|r| r.phase == frame_system::Phase::Initialization)
+			.map(|r| r.event)
+			.filter(|e| {
+				matches!(e, RuntimeEvent::Bme(
+					Bme::CreditsMinted { who: w, .. } | Bme::MintRefunded { who: w, .. }
+				) if *w == who)
+			})
+			.collect();
+		(block, events)
+	}
+
 	/// Wait until the best block reaches `number`.
 	pub async fn wait_best(&self, number: BlockNumber, timeout: Duration) {
 		let deadline = Instant::now() + timeout;

@@ -94,9 +94,16 @@ async fn feeds_price_mints_pause_when_stale_and_resume_after_a_clean_window() {
 	// Alice mints: 100 CRU x 1.5 x (1 - 0.5%) = 149.25 credits.
 	let supply_before: SupplyView =
 		chain.rpc.request("crucible_bmeSupply", rpc_params![]).await.unwrap();
-	let minted = chain.execute(mint_call(100 * CRU), Alice).await;
-	let (cost, to_pool, spread, credits) = minted
-		.events
+	// The CRU waits on hold until the mint settles, two blocks later on the dev chain.
+	let requested = chain.execute(mint_call(100 * CRU), Alice).await;
+	let pending: AccountCreditsView = chain
+		.rpc
+		.request("crucible_bmeAccount", rpc_params![&alice, Some(requested.block)])
+		.await
+		.unwrap();
+	assert_eq!((pending.minting, pending.purchased), (100 * CRU, Credits::ZERO));
+	let (settled, events) = chain.mint_settlement(&requested.events).await;
+	let (cost, to_pool, spread, credits) = events
 		.iter()
 		.find_map(|e| match e {
 			RuntimeEvent::Bme(BmeEvent::CreditsMinted {
@@ -109,11 +116,11 @@ async fn feeds_price_mints_pause_when_stale_and_resume_after_a_clean_window() {
 	assert_eq!(cost, 100 * CRU);
 	assert_eq!(to_pool + spread, cost);
 
-	// The figures over JSON-RPC, at the block of the mint, match the event to the unit.
-	let at = Some(minted.block);
+	// The figures over JSON-RPC, at the block of the settlement, match the event to the unit.
+	let at = Some(settled);
 	let account_view: AccountCreditsView =
 		chain.rpc.request("crucible_bmeAccount", rpc_params![&alice, at]).await.unwrap();
-	assert_eq!(account_view.purchased, credits);
+	assert_eq!((account_view.purchased, account_view.minting), (credits, 0));
 	let totals: CreditTotals =
 		chain.rpc.request("crucible_bmeCredits", rpc_params![at]).await.unwrap();
 	assert_eq!(totals.minted, credits);

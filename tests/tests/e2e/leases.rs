@@ -160,16 +160,22 @@ async fn tenant_leases_gpus_provider_is_paid_redeems_and_everything_reconciles()
 		cru: 100 * CRU,
 		min_credits_out: Credits::ZERO,
 	});
-	let bought = loop {
+	let requested = loop {
 		let ev = submit(&chain, mint.clone(), Alice, &mut alice_fees).await;
-		if let Some(c) = ev.iter().find_map(|e| match e {
-			RuntimeEvent::Bme(BmeEvent::CreditsMinted { credits, .. }) => Some(*credits),
-			_ => None,
-		}) {
-			break c;
+		if succeeded(&ev) {
+			break ev;
 		}
 		assert!(chain.best_number().await < first_block + 60, "the oracle never went live");
 	};
+	// The mint settles a few blocks later, at the lower of its quote and the price then.
+	let (_, settled) = chain.mint_settlement(&requested).await;
+	let bought = settled
+		.iter()
+		.find_map(|e| match e {
+			RuntimeEvent::Bme(BmeEvent::CreditsMinted { credits, .. }) => Some(*credits),
+			_ => None,
+		})
+		.unwrap_or_else(|| panic!("the mint settled: {settled:?}"));
 	assert_eq!(credits(&chain, &alice).await.purchased, bought);
 
 	// Two orders: A (which Dave will win) and B (to show a device is never offered twice).
