@@ -132,12 +132,20 @@ fn full_report(out: &std::path::Path, seeds: u64) -> Result<(), Box<dyn std::err
 		md,
 		"A redeemer with $200k of queued credits pushes the pool price down in the last TWAP \
 		 window, and buys back after the boundary. Profit against the same run without the \
-		 push.\n\n| pool depth (USD) | push | profit (USD) |\n|---|---|---|"
+		 push. Rounds: mints tried to set it up that settled or were refunded, plus the push.\n\n| \
+		 pool depth (USD) | push | profit (USD) | rounds (refunded) |\n|---|---|---|---|"
 	)?;
 	for depth in [50_000.0, 250_000.0, 1_000_000.0, 5_000_000.0, 20_000_000.0] {
 		for push in [0.01, 0.02, 0.05] {
 			let run = timed(&scenario::boundary_push(depth, push), 1);
-			writeln!(md, "| {depth:.0} | {:.0}% | {:+.2} |", push * 100.0, run.attacker_profit)?;
+			writeln!(
+				md,
+				"| {depth:.0} | {:.0}% | {:+.2} | {} ({}) |",
+				push * 100.0,
+				run.attacker_profit,
+				run.attacks,
+				run.refunded
+			)?;
 		}
 	}
 

@@ -521,12 +521,17 @@ impl<'a> Sim<'a> {
 				let w = pallet_crucible_bme::OracleConfig::<crucible_runtime::Runtime>::get()
 					.twap_window;
 				// Earned credits of `credits` USD (mint, lease to itself for a block) in the
-				// epoch before, queued at the start of the target epoch, so that they are
-				// paid at its boundary: the same with and without the push.
-				// The mint spends CRU from its inventory: a $200k buy in the same block would
-				// move the pool enough for the feeds to trip the breaker before the mint
-				// settles.
-				if epoch + 1 == target && n % self.e == 1 && self.phase == Phase::Idle {
+				// day before, queued at the start of the target epoch, so that they are paid
+				// at its boundary: the same with and without the push. The mint spends CRU
+				// from its inventory (a $200k buy in the same block would move the pool enough
+				// for the feeds to trip the breaker before the mint settles), and is tried
+				// again each epoch until one settles (in a shallow pool honest demand alone
+				// trips the breaker often).
+				if epoch < target
+					&& epoch + 24 >= target
+					&& n % self.e == 1
+					&& self.phase == Phase::Idle
+				{
 					let cru = plancks(credits / self.market.price());
 					if self.d.mint(&a, cru).is_ok() {
 						self.phase = Phase::Minting { at: n + self.delay };

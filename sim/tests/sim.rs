@@ -41,8 +41,8 @@ fn lag_arbitrage_does_not_pay() {
 }
 
 #[test]
-fn boundary_push_does_not_pay_against_a_deep_pool() {
-	for depth in [5_000_000.0, 20_000_000.0] {
+fn boundary_push_does_not_pay_from_a_shallow_to_a_deep_pool() {
+	for depth in [50_000.0, 1_000_000.0, 5_000_000.0, 20_000_000.0] {
 		let r = run(&scenario::boundary_push(depth, 0.02), 1);
 		assert_no_profit(&r);
 	}

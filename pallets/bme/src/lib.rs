@@ -11,7 +11,8 @@
 //!   free put option on CRU.
 //! * **Prices that lag cannot be farmed.** Minting uses min(TWAP, median) less a spread, and
 //!   settles `mint_delay` blocks after the request at the lower of that quote and the price
-//!   then (the CRU waits on hold; a mint the oracle cannot price then is refunded), so a mint
+//!   then (the CRU waits on hold; while the oracle cannot price it waits, up to two TWAP
+//!   windows, and is refunded after that), so a mint
 //!   on feeds that have not yet caught a price jump gets the new price; redeeming uses
 //!   max(TWAP, median), at the first epoch boundary whose whole TWAP window starts after the
 //!   request, so a request cannot be timed against a known price.
@@ -438,9 +439,10 @@ pub mod pallet {
 		/// median) less the spread. The quote's cost (the credits floored, their cost rounded
 		/// up) goes on hold, and the mint settles in the on_initialize `mint_delay` blocks later
 		/// (in the call when the delay is 0) at the lower of the quoted mid price and the one
-		/// then: the cost of the credits it buys is burned and the rest released. It is refunded
-		/// instead ([`Event::MintRefunded`]) when the oracle cannot price then, or when the
-		/// settlement would yield fewer than `min_credits_out` or the minimum mint. Fails with
+		/// then: the cost of the credits it buys is burned and the rest released. While the
+		/// oracle cannot price it waits block by block, for up to two TWAP windows. It is
+		/// refunded instead ([`Event::MintRefunded`]) when the oracle still cannot price then,
+		/// or when the settlement would yield fewer than `min_credits_out` or the minimum mint. Fails with
 		/// [`Error::OracleStale`] or [`Error::OraclePaused`] while the oracle cannot price,
 		/// [`Error::BelowMinimum`] below the minimum mint, [`Error::SlippageExceeded`] when the
 		/// quote is below `min_credits_out`, and [`Error::MintQueueFull`] when the settlement
@@ -473,6 +475,7 @@ pub mod pallet {
 				cru: quote.cost,
 				quoted: mid,
 				min_credits: min_credits_out,
+				due: settles_at,
 			};
 			Self::deposit_event(Event::MintRequested {
 				who,
@@ -744,7 +747,9 @@ pub mod pallet {
 			T::WeightInfo::oracle_tick(feeders.len() as u32)
 		}
 
-		/// Settles the mints whose settlement block is `now`, at this block's mint price.
+		/// Settles the mints whose settlement block is `now`, at this block's mint price. While
+		/// the oracle cannot price they wait for the next block (up to two TWAP windows past
+		/// their due block, and while the next block's queue has room), then are refunded.
 		pub(crate) fn settle_mints(now: BlockNumber) -> Weight {
 			let queue = PendingMints::<T>::take(now);
 			if queue.is_empty() {
@@ -753,8 +758,26 @@ pub mod pallet {
 			let n = queue.len() as u32;
 			let mid = Self::usable_prices().ok().map(|(twap, median)| twap.min(median));
 			let market = MarketConfig::<T>::get();
+			if mid.is_some() {
+				for pending in queue {
+					Self::settle(pending, mid, &market);
+				}
+				return T::WeightInfo::settle_mints(n);
+			}
+			let patience = OracleConfig::<T>::get().twap_window.saturating_mul(2);
+			let next_block = now.saturating_add(1);
+			let mut next = PendingMints::<T>::get(next_block);
 			for pending in queue {
-				Self::settle(pending, mid, &market);
+				if now < pending.due.saturating_add(patience) {
+					if let Err(pending) = next.try_push(pending) {
+						Self::settle(pending, None, &market);
+					}
+				} else {
+					Self::settle(pending, None, &market);
+				}
+			}
+			if !next.is_empty() {
+				PendingMints::<T>::insert(next_block, next);
 			}
 			T::WeightInfo::settle_mints(n)
 		}
@@ -764,7 +787,7 @@ pub mod pallet {
 		/// hold and releases the rest, or releases everything when it cannot settle.
 		fn settle(pending: PendingMint<T::AccountId>, mid: Option<Price>, market: &MarketParams) {
 			let reason = HoldReason::PendingMint.into();
-			let PendingMint { who, cru, quoted, min_credits } = pending;
+			let PendingMint { who, cru, quoted, min_credits, .. } = pending;
 			let settled = match mid {
 				None => Err(MintRefund::OracleUnavailable),
 				Some(mid) => {

@@ -423,13 +423,43 @@ mod settlement {
 	}
 
 	#[test]
+	fn a_mint_waits_out_a_trip_and_settles_at_the_price_after_it() {
+		delayed().execute_with(|| {
+			make_live(usd(1000));
+			let due = System::block_number() + u64::from(DELAY);
+			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO));
+			// One feed 4% off: the feeds span more than 3% and the breaker trips.
+			for _ in 0..DELAY {
+				for (f, p) in FEEDERS.iter().zip([1000, 1000, 1000, 1000, 1040]) {
+					assert_ok!(Bme::submit_price(RuntimeOrigin::signed(*f), usd(p)));
+				}
+				run_to(System::block_number() + 1);
+			}
+			assert!(Bme::usable_prices().is_err());
+			assert_eq!(System::block_number(), due);
+			// Due, but the oracle cannot price: it waits, on hold.
+			assert_eq!(on_hold(ALICE), 100 * CRU);
+			assert_eq!(PendingMints::<Test>::get(due as u32 + 1).len(), 1);
+			// A clean window at 0.90 later the oracle is live and the mint settles there.
+			feed_for(usd(900), u64::from(WINDOW) + 1);
+			assert!(System::block_number() < due + 2 * u64::from(WINDOW));
+			assert_eq!(Accounts::<Test>::get(ALICE).purchased, Credits(89_550_000));
+			assert_eq!(on_hold(ALICE), 0);
+			check();
+		});
+	}
+
+	#[test]
 	fn a_mint_is_refunded_when_the_oracle_cannot_price_or_too_few_credits_result() {
-		// Feeds go stale before the settlement block.
+		// Feeds go stale before the settlement block and stay stale for two TWAP windows.
 		ext_with(MarketParams { mint_delay: 12, ..market_params() }).execute_with(|| {
 			make_live(usd(1000));
 			let (before, totals) = (balance(ALICE), Totals::<Test>::get());
 			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO));
-			run_to(System::block_number() + 12);
+			run_to(System::block_number() + 12 + 2 * u64::from(WINDOW) - 1);
+			assert_eq!(on_hold(ALICE), 100 * CRU, "waiting");
+			check();
+			run_to(System::block_number() + 1);
 			assert!(events().contains(&Event::MintRefunded {
 				who: ALICE,
 				cru: 100 * CRU,

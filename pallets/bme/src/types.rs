@@ -248,6 +248,9 @@ pub struct PendingMint<AccountId> {
 	pub quoted: Price,
 	/// The fewest credits the buyer accepts; fewer refunds the mint.
 	pub min_credits: Credits,
+	/// The block it was due to settle in. While the oracle cannot price, it waits block by
+	/// block, for at most two TWAP windows past this, then is refunded.
+	pub due: BlockNumber,
 }
 
 /// Why a pending mint was refunded instead of settled.
@@ -264,7 +267,8 @@ pub struct PendingMint<AccountId> {
 	Debug,
 )]
 pub enum MintRefund {
-	/// The oracle could not price in the settlement block (stale, tripped or recovering).
+	/// The oracle could not price for two TWAP windows after the settlement block (stale,
+	/// tripped or recovering), or the next block's settlement queue was full.
 	OracleUnavailable,
 	/// At the settlement price the CRU buys fewer credits than the buyer's minimum or the
 	/// minimum mint.
