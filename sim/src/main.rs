@@ -132,7 +132,7 @@ fn full_report(out: &std::path::Path, seeds: u64) -> Result<(), Box<dyn std::err
 		md,
 		"A redeemer with $200k of queued credits pushes the pool price down in the last TWAP \
 		 window, and buys back after the boundary. Profit against the same run without the \
-		 push. Rounds: mints tried to set it up that settled or were refunded, plus the push.\n\n| \
+		 push. Rounds: the push, plus the mints setting it up that were refunded.\n\n| \
 		 pool depth (USD) | push | profit (USD) | rounds (refunded) |\n|---|---|---|---|"
 	)?;
 	for depth in [50_000.0, 250_000.0, 1_000_000.0, 5_000_000.0, 20_000_000.0] {

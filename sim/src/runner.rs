@@ -188,7 +188,8 @@ enum Phase {
 	SkewUp {
 		until: BlockNumber,
 	},
-	/// Minted; the mint settles in the given block (then it leases).
+	/// Minted; the mint settles in the given block or, while the oracle cannot price, later
+	/// (then it leases).
 	Minting {
 		at: BlockNumber,
 	},
@@ -605,7 +606,8 @@ impl<'a> Sim<'a> {
 	fn round_trip_continue(&mut self, n: BlockNumber) {
 		let a = who::attacker();
 		match self.phase {
-			Phase::Minting { at } if n >= at => {
+			// A mint the oracle could not price yet waits on hold: keep waiting.
+			Phase::Minting { at } if n >= at && chain::minting(&a) == 0 => {
 				let credits = chain::credits(&a).purchased;
 				let device = (self.d.now / self.e) % DEVICES;
 				if credits.0 > 0 && self.d.lease(&a, &a, device, credits, 1).is_ok() {
