@@ -420,7 +420,7 @@ impl<'a> Sim<'a> {
 				self.market.trade(-chain::cru(spare) * price);
 			}
 		}
-		// Tenants: buy CRU for the epoch's demand, mint, and lease from every provider.
+		// Tenants: buy CRU for the epoch's demand and mint (they lease once it settled).
 		let want = self.demand.usd(epoch);
 		let view = chain::price_view();
 		if let (true, Some(mint_price)) = (want > 0.0, view.mint_price) {
@@ -654,10 +654,12 @@ impl<'a> Sim<'a> {
 	}
 
 	/// The attacker's profit: received − spent, plus what it still holds at market value
-	/// (CRU above its reserve; earned and queued credits at their redemption value now). In
-	/// USD it is hedged: what the CRU it held gained or lost with the fundamental price during
-	/// a round is not the BME's doing and is taken out (the impact of its own trades stays). A boundary push is not hedged
-	/// (its trades are the attack; it is measured against the same run without the push).
+	/// (CRU above its reserve, on hold or free; earned and queued credits at their redemption
+	/// value now; purchased credits at face value, an upper bound since they only buy leases).
+	/// In USD it is hedged: what the CRU it held gained or lost with the fundamental price
+	/// during a round is not the BME's doing and is taken out (the impact of its own trades
+	/// stays). A boundary push is not hedged (its trades are the attack; it is measured
+	/// against the same run without the push).
 	fn profit(&self) -> (f64, f64) {
 		let a = who::attacker();
 		let price = self.market.price();
@@ -666,7 +668,8 @@ impl<'a> Sim<'a> {
 			Attack::BoundaryPush { .. } => 0.0,
 			_ => self.book.market_pnl,
 		};
-		let held = chain::credits(&a).earned.0 + chain::queued(&a).0;
+		let c = chain::credits(&a);
+		let held = c.earned.0 + c.purchased.0 + chain::queued(&a).0;
 		let held_usd = held as f64 / 1e6;
 		let held_cru = held_usd / price;
 		let cru = (self.book.received_cru as f64 - self.book.spent_cru as f64 + spare) / CRU as f64
