@@ -12,10 +12,10 @@
 //! * **Prices that lag cannot be farmed.** Minting uses min(TWAP, median) less a spread, and
 //!   settles `mint_delay` blocks after the request at the lower of that quote and the price
 //!   then (the CRU waits on hold; while the oracle cannot price it waits, up to two TWAP
-//!   windows, and is refunded after that), so a mint
-//!   on feeds that have not yet caught a price jump gets the new price; redeeming uses
-//!   max(TWAP, median), at the first epoch boundary whose whole TWAP window starts after the
-//!   request, so a request cannot be timed against a known price.
+//!   windows, and is refunded after that), so a mint on feeds that have not yet caught a
+//!   price jump gets the new price; redeeming uses max(TWAP, median), at the first epoch
+//!   boundary whose whole TWAP window starts after the request, so a request cannot be timed
+//!   against a known price.
 //! * **Self-leasing does not pay.** Every payment to a provider burns a take-rate τ; provider
 //!   emission is capped at k x (spread + τ) x the earned volume (the smaller of its moving
 //!   average over past epochs and the current epoch's), with k < 1.
@@ -95,7 +95,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::{
 		traits::{Saturating, UniqueSaturatedInto, Zero},
-		Rounding,
+		Rounding, TokenError,
 	};
 
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
@@ -297,7 +297,8 @@ pub mod pallet {
 			who: T::AccountId,
 			/// Plancks on hold.
 			cru: Balance,
-			/// The quoted mint price (the most the settlement pays).
+			/// The quoted mint price. The settlement pays the lower of the quoted mid price and
+			/// the one then, less the spread in force then.
 			price: Price,
 			/// The block it settles in.
 			settles_at: BlockNumber,
@@ -440,13 +441,14 @@ pub mod pallet {
 		/// up) goes on hold, and the mint settles in the on_initialize `mint_delay` blocks later
 		/// (in the call when the delay is 0) at the lower of the quoted mid price and the one
 		/// then: the cost of the credits it buys is burned and the rest released. While the
-		/// oracle cannot price it waits block by block, for up to two TWAP windows. It is
-		/// refunded instead ([`Event::MintRefunded`]) when the oracle still cannot price then,
-		/// or when the settlement would yield fewer than `min_credits_out` or the minimum mint. Fails with
-		/// [`Error::OracleStale`] or [`Error::OraclePaused`] while the oracle cannot price,
-		/// [`Error::BelowMinimum`] below the minimum mint, [`Error::SlippageExceeded`] when the
-		/// quote is below `min_credits_out`, and [`Error::MintQueueFull`] when the settlement
-		/// block has no room.
+		/// oracle cannot price it waits block by block, for up to two TWAP windows, in the next
+		/// block's queue. It is refunded instead ([`Event::MintRefunded`]) when the oracle
+		/// still cannot price then or that queue is full, when the settlement would yield fewer
+		/// than `min_credits_out` or the minimum mint, or when a lock (a vote) has come to
+		/// cover the held CRU. Fails with [`Error::OracleStale`] or [`Error::OraclePaused`]
+		/// while the oracle cannot price, [`Error::BelowMinimum`] below the minimum mint,
+		/// [`Error::SlippageExceeded`] when the quote is below `min_credits_out`, and
+		/// [`Error::MintQueueFull`] when the settlement block has no room.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::mint_credits().saturating_add(T::WeightInfo::settle_mints(1)))]
 		pub fn mint_credits(
@@ -484,7 +486,7 @@ pub mod pallet {
 				settles_at,
 			});
 			if market.mint_delay == 0 {
-				Self::settle(pending, Some(mid), &market);
+				Self::settle(pending, Ok(mid), &market);
 			} else {
 				PendingMints::<T>::try_mutate(settles_at, |queue| queue.try_push(pending))
 					.map_err(|_| Error::<T>::MintQueueFull)?;
@@ -748,8 +750,9 @@ pub mod pallet {
 		}
 
 		/// Settles the mints whose settlement block is `now`, at this block's mint price. While
-		/// the oracle cannot price they wait for the next block (up to two TWAP windows past
-		/// their due block, and while the next block's queue has room), then are refunded.
+		/// the oracle cannot price they wait in the next block's queue, ahead of the mints due
+		/// there (up to two TWAP windows past their due block); what no longer fits that queue,
+		/// the youngest first, is refunded.
 		pub(crate) fn settle_mints(now: BlockNumber) -> Weight {
 			let queue = PendingMints::<T>::take(now);
 			if queue.is_empty() {
@@ -758,39 +761,48 @@ pub mod pallet {
 			let n = queue.len() as u32;
 			let mid = Self::usable_prices().ok().map(|(twap, median)| twap.min(median));
 			let market = MarketConfig::<T>::get();
-			if mid.is_some() {
+			if let Some(mid) = mid {
 				for pending in queue {
-					Self::settle(pending, mid, &market);
+					Self::settle(pending, Ok(mid), &market);
 				}
 				return T::WeightInfo::settle_mints(n);
 			}
 			let patience = OracleConfig::<T>::get().twap_window.saturating_mul(2);
 			let next_block = now.saturating_add(1);
-			let mut next = PendingMints::<T>::get(next_block);
-			for pending in queue {
-				if now < pending.due.saturating_add(patience) {
-					if let Err(pending) = next.try_push(pending) {
-						Self::settle(pending, None, &market);
+			// The next block's own mints are at most one queue: what does not fit is refunded
+			// here, at most `n` of them.
+			let due_next = PendingMints::<T>::take(next_block);
+			let mut next = BoundedVec::<_, T::MaxPendingMints>::new();
+			let mut settled = n;
+			for (i, pending) in queue.into_iter().chain(due_next).enumerate() {
+				if now >= pending.due.saturating_add(patience) {
+					Self::settle(pending, Err(MintRefund::OracleUnavailable), &market);
+				} else if let Err(pending) = next.try_push(pending) {
+					if i as u32 >= n {
+						settled.saturating_inc();
 					}
-				} else {
-					Self::settle(pending, None, &market);
+					Self::settle(pending, Err(MintRefund::QueueFull), &market);
 				}
 			}
 			if !next.is_empty() {
 				PendingMints::<T>::insert(next_block, next);
 			}
-			T::WeightInfo::settle_mints(n)
+			T::WeightInfo::settle_mints(settled)
 		}
 
-		/// Settles one mint at the lower of its quote and `mid` (the mint's mid price now;
-		/// `None` when the oracle cannot price): burns the cost of the credits it buys from the
-		/// hold and releases the rest, or releases everything when it cannot settle.
-		fn settle(pending: PendingMint<T::AccountId>, mid: Option<Price>, market: &MarketParams) {
+		/// Settles one mint at the lower of its quote and `mid` (the mint's mid price now, or why
+		/// it cannot settle): burns the cost of the credits it buys from the hold and releases
+		/// the rest, or releases everything when it cannot settle.
+		fn settle(
+			pending: PendingMint<T::AccountId>,
+			mid: Result<Price, MintRefund>,
+			market: &MarketParams,
+		) {
 			let reason = HoldReason::PendingMint.into();
 			let PendingMint { who, cru, quoted, min_credits, .. } = pending;
 			let settled = match mid {
-				None => Err(MintRefund::OracleUnavailable),
-				Some(mid) => {
+				Err(why) => Err(why),
+				Ok(mid) => {
 					// The same CRU bought at least as many credits at the (higher) quote, so
 					// this cannot overflow; an overflow would settle nothing.
 					let quote =
@@ -806,15 +818,19 @@ pub mod pallet {
 				}
 			};
 			let settled = settled.and_then(|quote| {
+				// Polite: CRU a lock or freeze (a vote) covers is not burned; the mint is refunded.
 				T::Currency::burn_held(
 					&reason,
 					&who,
 					quote.cost,
 					Precision::Exact,
-					Fortitude::Force,
+					Fortitude::Polite,
 				)
 				.map(|_| quote)
-				.map_err(|_| MintRefund::HoldMissing)
+				.map_err(|e| match e {
+					DispatchError::Token(TokenError::Frozen) => MintRefund::Frozen,
+					_ => MintRefund::HoldMissing,
+				})
 			});
 			let quote = match settled {
 				Ok(quote) => quote,
@@ -826,7 +842,7 @@ pub mod pallet {
 				}
 			};
 			// The rounding remainder of the held CRU goes back.
-			let rest = cru - quote.cost;
+			let rest = cru.saturating_sub(quote.cost);
 			if !rest.is_zero() {
 				let _ = T::Currency::release(&reason, &who, rest, Precision::BestEffort);
 			}

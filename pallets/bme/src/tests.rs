@@ -513,6 +513,97 @@ mod settlement {
 	}
 
 	#[test]
+	fn waiting_mints_go_ahead_of_the_next_blocks_and_the_youngest_that_do_not_fit_are_refunded() {
+		delayed().execute_with(|| {
+			make_live(usd(1000));
+			let alice_due = System::block_number() + u64::from(DELAY);
+			for _ in 0..MAX_PENDING {
+				assert_ok!(Bme::mint_credits(
+					RuntimeOrigin::signed(ALICE),
+					20 * CRU,
+					Credits::ZERO
+				));
+			}
+			feed_for(usd(1000), 1);
+			let bob_before = balance(BOB);
+			for _ in 0..MAX_PENDING {
+				assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(BOB), 20 * CRU, Credits::ZERO));
+			}
+			// One feed 4% off trips the breaker before Alice's mints are due.
+			while System::block_number() < alice_due {
+				for (f, p) in FEEDERS.iter().zip([1000, 1000, 1000, 1000, 1040]) {
+					assert_ok!(Bme::submit_price(RuntimeOrigin::signed(*f), usd(p)));
+				}
+				run_to(System::block_number() + 1);
+			}
+			assert!(Bme::usable_prices().is_err());
+			// Alice's four wait in the next block's queue; Bob's four, due there, no longer fit.
+			let waiting = PendingMints::<Test>::get(alice_due as u32 + 1);
+			assert!(waiting.len() as u32 == MAX_PENDING && waiting.iter().all(|m| m.who == ALICE));
+			let refunded = events()
+				.into_iter()
+				.filter(|e| {
+					matches!(e, Event::MintRefunded { who: BOB, cru, reason: MintRefund::QueueFull }
+						if *cru == 20 * CRU)
+				})
+				.count();
+			assert_eq!(refunded as u32, MAX_PENDING);
+			assert_eq!((balance(BOB), on_hold(BOB)), (bob_before, 0));
+			check();
+			// Once the oracle is live again Alice's settle.
+			feed_for(usd(1000), u64::from(WINDOW) + 1);
+			assert_eq!(Accounts::<Test>::get(ALICE).purchased, Credits(4 * 19_900_000));
+			assert_eq!(Accounts::<Test>::get(BOB).purchased, Credits::ZERO);
+			assert_eq!(on_hold(ALICE), 0);
+			check();
+		});
+	}
+
+	#[test]
+	fn a_settlement_returns_the_rounding_remainder_of_the_hold() {
+		delayed().execute_with(|| {
+			make_live(usd(1000));
+			let (before, issuance) = (balance(ALICE), Balances::total_issuance());
+			// 100.000005 CRU buy 99.500004 credits at 0.995, which cost 100.000004020101 CRU.
+			let cru = 100 * CRU + 5_000_000;
+			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), cru, Credits::ZERO));
+			let held = on_hold(ALICE);
+			assert_eq!(held, 100 * CRU + 4_020_101);
+			// At 0.90 x 0.995 the hold buys 89.550003 credits, which cost 100.000003350084 CRU:
+			// the remaining 670,017 plancks go back.
+			feed_for(usd(900), u64::from(DELAY));
+			assert_eq!(Accounts::<Test>::get(ALICE).purchased, Credits(89_550_003));
+			assert_eq!(on_hold(ALICE), 0);
+			let burned = 100 * CRU + 3_350_084;
+			assert_eq!(before - balance(ALICE), burned);
+			assert_eq!(issuance - Balances::total_issuance(), burned);
+			check();
+		});
+	}
+
+	#[test]
+	fn a_mint_whose_cru_a_vote_has_locked_is_refunded_not_burned() {
+		use frame_support::traits::{LockableCurrency, WithdrawReasons};
+		delayed().execute_with(|| {
+			make_live(usd(1000));
+			let (before, issuance) = (balance(ALICE), Balances::total_issuance());
+			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO));
+			// A vote locks the whole balance, held CRU included (locks overlap holds).
+			Balances::set_lock(*b"vote    ", &ALICE, before, WithdrawReasons::all());
+			feed_for(usd(1000), u64::from(DELAY));
+			assert!(events().contains(&Event::MintRefunded {
+				who: ALICE,
+				cru: 100 * CRU,
+				reason: MintRefund::Frozen,
+			}));
+			assert_eq!((balance(ALICE), on_hold(ALICE)), (before, 0));
+			assert_eq!(Balances::total_issuance(), issuance);
+			assert_eq!(Accounts::<Test>::get(ALICE).purchased, Credits::ZERO);
+			check();
+		});
+	}
+
+	#[test]
 	fn a_mint_on_feeds_that_missed_a_jump_buys_at_the_new_price() {
 		// The market falls 10% in one block; the feeders report it over the next blocks. A
 		// buyer who mints in that block on the stale feeds, leases to itself and redeems gains
@@ -1070,8 +1161,11 @@ mod properties {
 	proptest! {
 		#![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
 		#[test]
-		fn invariants_hold_over_random_sequences(ops in proptest::collection::vec(op(), 1..60)) {
-			new_test_ext().execute_with(|| {
+		fn invariants_hold_over_random_sequences(
+			ops in proptest::collection::vec(op(), 1..60),
+			mint_delay in prop_oneof![Just(0u32), Just(3u32)],
+		) {
+			ext_with(MarketParams { mint_delay, ..market_params() }).execute_with(|| {
 				let mut price: u128 = 1000;
 				make_live(usd(price));
 				let mut requested = Credits::ZERO;

@@ -244,7 +244,8 @@ pub struct PendingMint<AccountId> {
 	pub who: AccountId,
 	/// CRU plancks on hold (the quote's cost).
 	pub cru: Balance,
-	/// The mid price (min(TWAP, median)) of the quote: the most the settlement pays.
+	/// The mid price (min(TWAP, median)) of the quote: the settlement's mid price is at most
+	/// this (its spread is the one in force then).
 	pub quoted: Price,
 	/// The fewest credits the buyer accepts; fewer refunds the mint.
 	pub min_credits: Credits,
@@ -268,11 +269,17 @@ pub struct PendingMint<AccountId> {
 )]
 pub enum MintRefund {
 	/// The oracle could not price for two TWAP windows after the settlement block (stale,
-	/// tripped or recovering), or the next block's settlement queue was full.
+	/// tripped or recovering).
 	OracleUnavailable,
+	/// The oracle could not price at the settlement block and the next block's queue, where
+	/// the mint would have waited, was full.
+	QueueFull,
 	/// At the settlement price the CRU buys fewer credits than the buyer's minimum or the
 	/// minimum mint.
 	TooFewCredits,
+	/// A lock or freeze (a conviction vote) came to cover the held CRU after the request, so
+	/// it could not be burned.
+	Frozen,
 	/// The hold was gone (cannot happen while the invariants hold).
 	HoldMissing,
 }
