@@ -66,6 +66,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 	Ok(())
 }
 
+/// Seeds of each boundary-push sweep point (one seed is one price path: the push's result
+/// moves with it).
+const PUSH_SEEDS: u64 = 6;
+
 fn timed(s: &Scenario, seed: u64) -> Run {
 	let t = Instant::now();
 	let run = runner::run(s, Options::new(seed));
@@ -132,19 +136,27 @@ fn full_report(out: &std::path::Path, seeds: u64) -> Result<(), Box<dyn std::err
 		md,
 		"A redeemer with $200k of queued credits pushes the pool price down in the last TWAP \
 		 window, and buys back after the boundary. Profit against the same run without the \
-		 push. Rounds: the push, plus the mints setting it up that were refunded.\n\n| \
-		 pool depth (USD) | push | profit (USD) | rounds (refunded) |\n|---|---|---|---|"
+		 push, hedged (the market's own move while it is short is taken out), over seeds 1 \
+		 to {PUSH_SEEDS}. Rounds: the pushes, plus the mints setting them up that were \
+		 refunded.\n\n| pool depth (USD) | push | mean profit (USD) | min .. max | rounds \
+		 (refunded) |\n|---|---|---|---|---|"
 	)?;
 	for depth in [50_000.0, 250_000.0, 1_000_000.0, 5_000_000.0, 20_000_000.0] {
 		for push in [0.01, 0.02, 0.05] {
-			let run = timed(&scenario::boundary_push(depth, push), 1);
+			let runs: Vec<Run> = (1..=PUSH_SEEDS)
+				.map(|seed| timed(&scenario::boundary_push(depth, push), seed))
+				.collect();
+			let profits: Vec<f64> = runs.iter().map(|r| r.attacker_profit).collect();
+			let mean = profits.iter().sum::<f64>() / profits.len() as f64;
+			let (lo, hi) = profits
+				.iter()
+				.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| (l.min(*p), h.max(*p)));
 			writeln!(
 				md,
-				"| {depth:.0} | {:.0}% | {:+.2} | {} ({}) |",
+				"| {depth:.0} | {:.0}% | {mean:+.2} | {lo:+.0} .. {hi:+.0} | {} ({}) |",
 				push * 100.0,
-				run.attacker_profit,
-				run.attacks,
-				run.refunded
+				runs.iter().map(|r| r.attacks).sum::<u32>(),
+				runs.iter().map(|r| r.refunded).sum::<u32>()
 			)?;
 		}
 	}

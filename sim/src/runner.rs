@@ -658,16 +658,13 @@ impl<'a> Sim<'a> {
 	/// value now; purchased credits at face value, an upper bound since they only buy leases).
 	/// In USD it is hedged: what the CRU it held gained or lost with the fundamental price
 	/// during a round is not the BME's doing and is taken out (the impact of its own trades
-	/// stays). A boundary push is not hedged (its trades are the attack; it is measured
-	/// against the same run without the push).
+	/// stays). A boundary push is hedged the same way (its short CRU while pushed included)
+	/// and measured against the same run without the push.
 	fn profit(&self) -> (f64, f64) {
 		let a = who::attacker();
 		let price = self.market.price();
 		let spare = (chain::free(&a) + chain::minting(&a)) as f64 - self.attacker_reserve as f64;
-		let hedge = match self.s.attack {
-			Attack::BoundaryPush { .. } => 0.0,
-			_ => self.book.market_pnl,
-		};
+		let hedge = self.book.market_pnl;
 		let c = chain::credits(&a);
 		let held = c.earned.0 + c.purchased.0 + chain::queued(&a).0;
 		let held_usd = held as f64 / 1e6;

@@ -18,7 +18,8 @@ pub enum Attack {
 	},
 	/// Holds `credits` USD of earned credits queued for one boundary and, in that boundary's
 	/// last TWAP window, sells CRU into the pool to push the price down by `push`, buying it
-	/// back after the boundary. Profit is measured against the same run without the push.
+	/// back after the boundary. Profit is measured against the same run without the push,
+	/// hedged like the other attacks (the market's own move while it is short is taken out).
 	BoundaryPush {
 		credits: f64,
 		push: f64,
