@@ -15,10 +15,13 @@ use crucible_primitives::{
 	Balance, BlockNumber,
 };
 use crucible_runtime::{
-	AccountId, AllPalletsWithSystem, Balances, Bme, Leases, Runtime, RuntimeCall, RuntimeOrigin,
-	System,
+	configs::RuntimeBlockWeights, AccountId, AllPalletsWithSystem, Balances, Bme, Leases, Runtime,
+	RuntimeCall, RuntimeOrigin, System,
 };
-use frame_support::traits::{fungible::Inspect, OnInitialize};
+use frame_support::{
+	traits::{fungible::Inspect, OnIdle, OnInitialize},
+	weights::Weight,
+};
 use pallet_crucible_bme::{EmissionParams, MarketParams, OracleParams};
 use pallet_crucible_leases::LeaseParams;
 use pallet_crucible_providers::{GpuModel, ProviderParams};
@@ -151,11 +154,11 @@ pub fn genesis(params: &ChainParams) -> sp_io::TestExternalities {
 /// Which hooks a block runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HookSet {
-	/// `Bme` and `Leases` (the simulator).
+	/// `Bme` and `Leases` (the simulator): their `on_initialize` and, at the end of the
+	/// block, the lease sweep's `on_idle` (the BME has none).
 	Economic,
-	/// Every pallet's `on_initialize`, as `Executive` runs them. (No pallet that moves money
-	/// has other hooks that run in every block; timestamp and consensus finalisation need
-	/// the block's inherents and move none.)
+	/// Every pallet's `on_initialize` and `on_idle`, as `Executive` runs them. (`on_finalize`
+	/// is left out: timestamp's needs the block's inherent, and no pallet moves money in it.)
 	All,
 }
 
@@ -173,17 +176,37 @@ pub struct Driver {
 	pub now: BlockNumber,
 	pub hooks: HookSet,
 	pub log: Option<Vec<Action>>,
+	/// What this block's `on_initialize` used (the calls here pay no fees and their weight is
+	/// not counted, so `on_idle` gets the rest of the block).
+	used: Weight,
 }
 
 impl Driver {
 	pub fn new(hooks: HookSet, record: bool) -> Self {
-		Driver { now: 0, hooks, log: record.then(Vec::new) }
+		Driver { now: 0, hooks, log: record.then(Vec::new), used: Weight::zero() }
 	}
 
-	/// Finishes the current block and starts the next one (its hooks run).
+	/// Finishes the current block (its `on_idle`) and starts the next one (its
+	/// `on_initialize`).
 	pub fn next_block(&mut self) {
+		if self.now > 0 {
+			self.finish_block();
+		}
 		self.now += 1;
 		self.start_block(self.now);
+	}
+
+	fn finish_block(&mut self) {
+		let n = self.now;
+		let left = RuntimeBlockWeights::get().max_block.saturating_sub(self.used);
+		match self.hooks {
+			HookSet::Economic => {
+				Leases::on_idle(n, left);
+			}
+			HookSet::All => {
+				AllPalletsWithSystem::on_idle(n, left);
+			}
+		}
 	}
 
 	fn start_block(&mut self, n: BlockNumber) {
@@ -193,15 +216,10 @@ impl Driver {
 		System::set_block_number(n);
 		// Events belong to their block; the chain drops them at the next.
 		System::reset_events();
-		match self.hooks {
-			HookSet::Economic => {
-				Bme::on_initialize(n);
-				Leases::on_initialize(n);
-			}
-			HookSet::All => {
-				AllPalletsWithSystem::on_initialize(n);
-			}
-		}
+		self.used = match self.hooks {
+			HookSet::Economic => Bme::on_initialize(n).saturating_add(Leases::on_initialize(n)),
+			HookSet::All => AllPalletsWithSystem::on_initialize(n),
+		};
 	}
 
 	/// Dispatches `call` signed by `signer` (no fees: the simulator prices compute, not

@@ -184,9 +184,10 @@ fn csv_has_a_column_per_field_and_a_line_per_epoch() {
 // ---- the simulator's numbers are the pallets' ----
 
 /// One sequence, two drivers: the simulator (economic hooks only, its own bookkeeping) and a
-/// replay of its recorded calls on a fresh chain running every pallet's hooks, as a block
-/// does. Every BME counter, the issuance and each account's CRU, credits and queue agree at
-/// every epoch boundary; and every CSV figure is the chain's summary of that epoch.
+/// replay of its recorded calls on a fresh chain running every pallet's `on_initialize` and
+/// `on_idle`, as a block does. Every BME counter, the issuance and each account's CRU,
+/// credits and queue agree at every epoch boundary; and every CSV figure is the chain's summary
+/// of that epoch.
 #[test]
 fn simulated_run_equals_a_replay_through_the_runtime() {
 	let s = scenario::lag_arbitrage().shortened(24);
