@@ -755,14 +755,17 @@ impl<'a> Sim<'a> {
 			return Waits::default();
 		}
 		// Pro rata: every eligible request is filled by the same share at a boundary; a
-		// request is done (for this measure) at the boundary at which the cumulative fill
-		// passes half, approximated by the aggregate queue (what the chain did).
+		// request is done (for this measure) at the boundary at which 99% of it is filled.
+		// Each epoch's redemption is a request here (the chain tops up one per account), and
+		// requests queued before the run are left out.
 		let fill = |fifo: bool| -> Vec<f64> {
 			let mut left: Vec<u128> = reqs.iter().map(|r| r.2).collect();
 			let mut done = vec![f64::NAN; reqs.len()];
 			for (b, credits) in &self.run_boundaries {
+				// A request at the start of model epoch m may execute at that epoch's own
+				// boundary (the TWAP window, half an epoch, starts after it): b == m.
 				let eligible: Vec<usize> =
-					(0..reqs.len()).filter(|&i| reqs[i].1 < *b && left[i] > 0).collect();
+					(0..reqs.len()).filter(|&i| reqs[i].1 <= *b && left[i] > 0).collect();
 				let total: u128 = eligible.iter().map(|&i| left[i]).sum();
 				let mut budget = (*credits).min(total);
 				for &i in &eligible {

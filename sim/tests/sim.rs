@@ -155,7 +155,10 @@ fn censored_feeds_defer_boundaries_and_withhold_their_emission() {
 fn a_run_after_a_crash_is_paid_pro_rata_under_the_cap() {
 	let r = run(&scenario::crash_run().shortened(120), 1);
 	let w = r.waits.expect("a run records its waits");
-	// FIFO serves the first requesters first; the chain's pro rata does not rank them.
+	// FIFO serves the first requesters first; the chain's pro rata does not rank them, so
+	// they wait longer under it (in this short run, past its end).
+	assert!(w.fifo_first_vs_last.0.is_finite(), "{w:?}");
+	assert!(w.fifo_first_vs_last.0 < w.pro_rata_first_vs_last.0, "{w:?}");
 	assert!(w.fifo_first_vs_last.0 <= w.fifo_first_vs_last.1);
 	assert!(r.rows.iter().any(|x| x.queue_requests > 0 && x.queued > 0.0));
 	for row in &r.rows {
