@@ -452,12 +452,13 @@ impl Chain {
 		}
 	}
 
-	/// The settlement of the mint whose `mint_credits` emitted `requested`: waits until its
-	/// settlement block is finalized and returns that block with the buyer's settlement
-	/// events there (`CreditsMinted`, or `MintRefunded`).
+	/// The settlement of the mint whose `mint_credits` emitted `requested`: from its
+	/// settlement block on (a mint waits, block by block, until the oracle's median uses only
+	/// feeds submitted after the request), the first finalized block with the buyer's
+	/// settlement events (`CreditsMinted`, or `MintRefunded`), and those events.
 	pub async fn mint_settlement(&self, requested: &[RuntimeEvent]) -> (Hash, Vec<RuntimeEvent>) {
 		use pallet_crucible_bme::Event as Bme;
-		let (who, at) = requested
+		let (who, due) = requested
 			.iter()
 			.find_map(|e| match e {
 				RuntimeEvent::Bme(Bme::MintRequested { who, settles_at, .. }) => {
@@ -466,21 +467,26 @@ impl Chain {
 				_ => None,
 			})
 			.expect("a MintRequested event");
-		self.wait_finalized(at, Duration::from_secs(60)).await;
-		let block = self.block_hash(at).await.expect("the settlement block exists");
-		let events = self
-			.events(block)
-			.await
-			.into_iter()
-			.filter(|r| r.phase == frame_system::Phase::Initialization)
-			.map(|r| r.event)
-			.filter(|e| {
-				matches!(e, RuntimeEvent::Bme(
-					Bme::CreditsMinted { who: w, .. } | Bme::MintRefunded { who: w, .. }
-				) if *w == who)
-			})
-			.collect();
-		(block, events)
+		for at in due..due + 60 {
+			self.wait_finalized(at, Duration::from_secs(60)).await;
+			let block = self.block_hash(at).await.expect("a finalized block exists");
+			let events: Vec<RuntimeEvent> = self
+				.events(block)
+				.await
+				.into_iter()
+				.filter(|r| r.phase == frame_system::Phase::Initialization)
+				.map(|r| r.event)
+				.filter(|e| {
+					matches!(e, RuntimeEvent::Bme(
+						Bme::CreditsMinted { who: w, .. } | Bme::MintRefunded { who: w, .. }
+					) if *w == who)
+				})
+				.collect();
+			if !events.is_empty() {
+				return (block, events);
+			}
+		}
+		panic!("the mint requested for block {due} did not settle within 60 blocks");
 	}
 
 	/// Wait until the best block reaches `number`.

@@ -54,12 +54,20 @@ fn live<T: Config>() {
 		run: window,
 		sum: price().into_inner() * u128::from(window),
 		reference: Some(price()),
+		oldest_feed: 10,
 	});
 }
 
 /// A pending mint of 1,000 CRU by `who` quoted at `PRICE` (its hold is not taken).
 fn pending<T: Config>(who: T::AccountId) -> PendingMint<T::AccountId> {
-	PendingMint { who, cru: 1_000 * CRU, quoted: price(), min_credits: Credits::ZERO, due: 10 }
+	PendingMint {
+		who,
+		cru: 1_000 * CRU,
+		quoted: price(),
+		min_credits: Credits::ZERO,
+		due: 10,
+		requested_at: 0,
+	}
 }
 
 /// `who` holds `amount` earned credits.

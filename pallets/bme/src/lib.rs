@@ -11,11 +11,12 @@
 //!   free put option on CRU.
 //! * **Prices that lag cannot be farmed.** Minting uses min(TWAP, median) less a spread, and
 //!   settles `mint_delay` blocks after the request at the lower of that quote and the price
-//!   then (the CRU waits on hold; while the oracle cannot price it waits, up to two TWAP
-//!   windows, and is refunded after that), so a mint on feeds that have not yet caught a
-//!   price jump gets the new price; redeeming uses max(TWAP, median), at the first epoch
-//!   boundary whose whole TWAP window starts after the request, so a request cannot be timed
-//!   against a known price.
+//!   then, on a median whose every feed came after the request (the CRU waits on hold; while
+//!   the oracle cannot price or still uses an older feed it waits, up to two TWAP windows,
+//!   and is refunded after that), so a mint on feeds that have not yet caught a price jump
+//!   gets the new price; redeeming uses max(TWAP, median), at the first epoch boundary whose
+//!   whole TWAP window starts after the request, so a request cannot be timed against a
+//!   known price.
 //! * **Self-leasing does not pay.** Every payment to a provider burns a take-rate τ; provider
 //!   emission is capped at k x (spread + τ) x the earned volume (the smaller of its moving
 //!   average over past epochs and the current epoch's), with k < 1.
@@ -441,14 +442,15 @@ pub mod pallet {
 		/// up) goes on hold, and the mint settles in the on_initialize `mint_delay` blocks later
 		/// (in the call when the delay is 0) at the lower of the quoted mid price and the one
 		/// then: the cost of the credits it buys is burned and the rest released. While the
-		/// oracle cannot price it waits block by block, for up to two TWAP windows, in the next
-		/// block's queue. It is refunded instead ([`Event::MintRefunded`]) when the oracle
-		/// still cannot price then or that queue is full, when the settlement would yield fewer
-		/// than `min_credits_out` or the minimum mint, or when a lock (a vote) has come to
-		/// cover the held CRU. Fails with [`Error::OracleStale`] or [`Error::OraclePaused`]
-		/// while the oracle cannot price, [`Error::BelowMinimum`] below the minimum mint,
-		/// [`Error::SlippageExceeded`] when the quote is below `min_credits_out`, and
-		/// [`Error::MintQueueFull`] when the settlement block has no room.
+		/// oracle cannot price, or its median still uses a feed submitted before the request,
+		/// it waits block by block, for up to two TWAP windows, in the next block's queue. It
+		/// is refunded instead ([`Event::MintRefunded`]) when the oracle still cannot price then
+		/// or that queue is full, when the settlement would yield fewer than `min_credits_out`
+		/// or the minimum mint, or when a lock (a vote) has come to cover the held CRU. Fails
+		/// with [`Error::OracleStale`] or [`Error::OraclePaused`] while the oracle cannot price,
+		/// [`Error::BelowMinimum`] below the minimum mint, [`Error::SlippageExceeded`] when the
+		/// quote is below `min_credits_out`, and [`Error::MintQueueFull`] when the settlement
+		/// block has no room.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::mint_credits().saturating_add(T::WeightInfo::settle_mints(1)))]
 		pub fn mint_credits(
@@ -471,13 +473,15 @@ pub mod pallet {
 			);
 			T::Currency::hold(&HoldReason::PendingMint.into(), &who, quote.cost)
 				.map_err(|_| Error::<T>::InsufficientCru)?;
-			let settles_at = Self::now().saturating_add(market.mint_delay);
+			let now = Self::now();
+			let settles_at = now.saturating_add(market.mint_delay);
 			let pending = PendingMint {
 				who: who.clone(),
 				cru: quote.cost,
 				quoted: mid,
 				min_credits: min_credits_out,
 				due: settles_at,
+				requested_at: now,
 			};
 			Self::deposit_event(Event::MintRequested {
 				who,
@@ -727,6 +731,13 @@ pub mod pallet {
 					oracle.sum = oracle.sum.saturating_add(price.into_inner());
 					oracle.run = oracle.run.saturating_add(1).min(window);
 					oracle.median = Some(price);
+					oracle.oldest_feed = feeds
+						.iter()
+						.enumerate()
+						.filter(|(i, _)| verdict.fresh[*i] && !verdict.dropped[*i])
+						.filter_map(|(_, f)| f.map(|f| f.at))
+						.min()
+						.unwrap_or(now);
 					let reason = match oracle.health {
 						Health::Tripped { reason, .. } | Health::Recovering { reason } => {
 							Some(reason)
@@ -749,10 +760,12 @@ pub mod pallet {
 			T::WeightInfo::oracle_tick(feeders.len() as u32)
 		}
 
-		/// Settles the mints whose settlement block is `now`, at this block's mint price. While
-		/// the oracle cannot price they wait in the next block's queue, ahead of the mints due
-		/// there (up to two TWAP windows past their due block); what no longer fits that queue,
-		/// the youngest first, is refunded.
+		/// Settles the mints whose settlement block is `now`, at this block's mint price. A mint
+		/// waits while the oracle cannot price or its median still uses a feed from before the
+		/// request (a feeder may post up to `staleness` blocks apart: a price jump after the
+		/// request must be in the price it settles at): in the next block's queue, ahead of
+		/// the mints due there, up to two TWAP windows past its due block. What no longer fits
+		/// that queue, the youngest first, is refunded.
 		pub(crate) fn settle_mints(now: BlockNumber) -> Weight {
 			let queue = PendingMints::<T>::take(now);
 			if queue.is_empty() {
@@ -760,25 +773,32 @@ pub mod pallet {
 			}
 			let n = queue.len() as u32;
 			let mid = Self::usable_prices().ok().map(|(twap, median)| twap.min(median));
+			let oldest_feed = Oracle::<T>::get().oldest_feed;
 			let market = MarketConfig::<T>::get();
-			if let Some(mid) = mid {
-				for pending in queue {
-					Self::settle(pending, Ok(mid), &market);
+			let patience = OracleConfig::<T>::get().twap_window.saturating_mul(2);
+			let mut waiting = Vec::new();
+			for pending in queue {
+				match mid.filter(|_| oldest_feed > pending.requested_at) {
+					Some(mid) => Self::settle(pending, Ok(mid), &market),
+					None if now >= pending.due.saturating_add(patience) => {
+						Self::settle(pending, Err(MintRefund::OracleUnavailable), &market)
+					}
+					None => waiting.push(pending),
 				}
+			}
+			if waiting.is_empty() {
 				return T::WeightInfo::settle_mints(n);
 			}
-			let patience = OracleConfig::<T>::get().twap_window.saturating_mul(2);
-			let next_block = now.saturating_add(1);
 			// The next block's own mints are at most one queue: what does not fit is refunded
 			// here, at most `n` of them.
+			let next_block = now.saturating_add(1);
+			let deferred = waiting.len();
 			let due_next = PendingMints::<T>::take(next_block);
 			let mut next = BoundedVec::<_, T::MaxPendingMints>::new();
 			let mut settled = n;
-			for (i, pending) in queue.into_iter().chain(due_next).enumerate() {
-				if now >= pending.due.saturating_add(patience) {
-					Self::settle(pending, Err(MintRefund::OracleUnavailable), &market);
-				} else if let Err(pending) = next.try_push(pending) {
-					if i as u32 >= n {
+			for (i, pending) in waiting.into_iter().chain(due_next).enumerate() {
+				if let Err(pending) = next.try_push(pending) {
+					if i >= deferred {
 						settled.saturating_inc();
 					}
 					Self::settle(pending, Err(MintRefund::QueueFull), &market);

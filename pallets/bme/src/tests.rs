@@ -604,6 +604,28 @@ mod settlement {
 	}
 
 	#[test]
+	fn a_mint_settles_only_on_feeds_submitted_after_it() {
+		delayed().execute_with(|| {
+			make_live(usd(1000));
+			let due = System::block_number() + u64::from(DELAY);
+			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO));
+			// The feeders post nothing more for a while: their feeds stay fresh (staleness 10)
+			// and the oracle live, but they predate the request, so the mint waits.
+			run_to(due);
+			assert!(Bme::usable_prices().is_ok());
+			assert_eq!(on_hold(ALICE), 100 * CRU);
+			assert_eq!(Accounts::<Test>::get(ALICE).purchased, Credits::ZERO);
+			assert_eq!(PendingMints::<Test>::get(due as u32 + 1).len(), 1);
+			check();
+			// The market fell 10% meanwhile; the next feeds carry it, and the mint settles there.
+			feed_for(usd(900), 1);
+			assert_eq!(Accounts::<Test>::get(ALICE).purchased, Credits(89_550_000));
+			assert_eq!(on_hold(ALICE), 0);
+			check();
+		});
+	}
+
+	#[test]
 	fn a_mint_on_feeds_that_missed_a_jump_buys_at_the_new_price() {
 		// The market falls 10% in one block; the feeders report it over the next blocks. A
 		// buyer who mints in that block on the stale feeds, leases to itself and redeems gains

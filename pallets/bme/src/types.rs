@@ -249,9 +249,12 @@ pub struct PendingMint<AccountId> {
 	pub quoted: Price,
 	/// The fewest credits the buyer accepts; fewer refunds the mint.
 	pub min_credits: Credits,
-	/// The block it was due to settle in. While the oracle cannot price, it waits block by
-	/// block, for at most two TWAP windows past this, then is refunded.
+	/// The block it was due to settle in. While the oracle cannot price, or its median still
+	/// uses a feed from before the request, it waits block by block, for at most two TWAP
+	/// windows past this, then is refunded.
 	pub due: BlockNumber,
+	/// The block of the request.
+	pub requested_at: BlockNumber,
 }
 
 /// Why a pending mint was refunded instead of settled.
@@ -268,8 +271,8 @@ pub struct PendingMint<AccountId> {
 	Debug,
 )]
 pub enum MintRefund {
-	/// The oracle could not price for two TWAP windows after the settlement block (stale,
-	/// tripped or recovering).
+	/// For two TWAP windows after the settlement block the oracle could not price (stale,
+	/// tripped or recovering) or its median still used a feed from before the request.
 	OracleUnavailable,
 	/// The oracle could not price at the settlement block and the next block's queue, where
 	/// the mint would have waited, was full.
@@ -371,6 +374,9 @@ pub struct OracleState {
 	pub sum: u128,
 	/// The TWAP at the previous boundary, for the large-move breaker.
 	pub reference: Option<Price>,
+	/// The block of the oldest feed this block's median used (fresh and not dropped): a
+	/// pending mint settles only on a median whose every feed came after its request.
+	pub oldest_feed: BlockNumber,
 }
 
 impl Default for OracleState {
@@ -381,6 +387,7 @@ impl Default for OracleState {
 			run: 0,
 			sum: 0,
 			reference: None,
+			oldest_feed: 0,
 		}
 	}
 }

@@ -94,7 +94,8 @@ async fn feeds_price_mints_pause_when_stale_and_resume_after_a_clean_window() {
 	// Alice mints: 100 CRU x 1.5 x (1 - 0.5%) = 149.25 credits.
 	let supply_before: SupplyView =
 		chain.rpc.request("crucible_bmeSupply", rpc_params![]).await.unwrap();
-	// The CRU waits on hold until the mint settles, two blocks later on the dev chain.
+	// The CRU waits on hold until the mint settles: two blocks later on the dev chain at the
+	// earliest, and only on a median whose feeds came after the request, so Ferdie feeds again.
 	let requested = chain.execute(mint_call(100 * CRU), Alice).await;
 	let pending: AccountCreditsView = chain
 		.rpc
@@ -102,7 +103,10 @@ async fn feeds_price_mints_pause_when_stale_and_resume_after_a_clean_window() {
 		.await
 		.unwrap();
 	assert_eq!((pending.minting, pending.purchased), (100 * CRU, Credits::ZERO));
+	let fed_again = feed(&chain, price).await;
 	let (settled, events) = chain.mint_settlement(&requested.events).await;
+	let settled_at = chain.header(Some(settled)).await.number;
+	assert!(settled_at > fed_again, "settled in block {settled_at}, fed in {fed_again}");
 	let (cost, to_pool, spread, credits) = events
 		.iter()
 		.find_map(|e| match e {
