@@ -639,8 +639,12 @@ pub mod pallet {
 
 		/// (TWAP, median) when minting may use them; the typed reason otherwise.
 		pub(crate) fn usable_prices() -> Result<(Price, Price), Error<T>> {
-			let oracle = Oracle::<T>::get();
-			match (oracle.health, oracle.median, Self::twap(&oracle)) {
+			Self::prices_of(&Oracle::<T>::get())
+		}
+
+		/// (TWAP, median) of `oracle`, when it may price.
+		fn prices_of(oracle: &OracleState) -> Result<(Price, Price), Error<T>> {
+			match (oracle.health, oracle.median, Self::twap(oracle)) {
 				(Health::Live, Some(median), Some(twap)) => Ok((twap, median)),
 				(Health::Tripped { reason: TripReason::Stale, .. }, ..) => Err(Error::OracleStale),
 				_ => Err(Error::OraclePaused),
@@ -772,13 +776,13 @@ pub mod pallet {
 				return T::WeightInfo::settle_mints(0);
 			}
 			let n = queue.len() as u32;
-			let mid = Self::usable_prices().ok().map(|(twap, median)| twap.min(median));
-			let oldest_feed = Oracle::<T>::get().oldest_feed;
+			let oracle = Oracle::<T>::get();
+			let mid = Self::prices_of(&oracle).ok().map(|(twap, median)| twap.min(median));
 			let market = MarketConfig::<T>::get();
 			let patience = OracleConfig::<T>::get().twap_window.saturating_mul(2);
 			let mut waiting = Vec::new();
 			for pending in queue {
-				match mid.filter(|_| oldest_feed > pending.requested_at) {
+				match mid.filter(|_| oracle.oldest_feed > pending.requested_at) {
 					Some(mid) => Self::settle(pending, Ok(mid), &market),
 					None if now >= pending.due.saturating_add(patience) => {
 						Self::settle(pending, Err(MintRefund::OracleUnavailable), &market)
