@@ -360,6 +360,15 @@ mod settlement {
 		ext_with(MarketParams { mint_delay: DELAY, ..market_params() })
 	}
 
+	/// One block whose feeds are one 4% off the rest: they span more than 3% and the breaker
+	/// trips.
+	fn feed_a_wide_spread() {
+		for (f, p) in FEEDERS.iter().zip([1000, 1000, 1000, 1000, 1040]) {
+			assert_ok!(Bme::submit_price(RuntimeOrigin::signed(*f), usd(p)));
+		}
+		run_to(System::block_number() + 1);
+	}
+
 	fn on_hold(who: u64) -> u128 {
 		Balances::balance_on_hold(&HoldReason::PendingMint.into(), &who)
 	}
@@ -428,12 +437,8 @@ mod settlement {
 			make_live(usd(1000));
 			let due = System::block_number() + u64::from(DELAY);
 			assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(ALICE), 100 * CRU, Credits::ZERO));
-			// One feed 4% off: the feeds span more than 3% and the breaker trips.
 			for _ in 0..DELAY {
-				for (f, p) in FEEDERS.iter().zip([1000, 1000, 1000, 1000, 1040]) {
-					assert_ok!(Bme::submit_price(RuntimeOrigin::signed(*f), usd(p)));
-				}
-				run_to(System::block_number() + 1);
+				feed_a_wide_spread();
 			}
 			assert!(Bme::usable_prices().is_err());
 			assert_eq!(System::block_number(), due);
@@ -529,12 +534,9 @@ mod settlement {
 			for _ in 0..MAX_PENDING {
 				assert_ok!(Bme::mint_credits(RuntimeOrigin::signed(BOB), 20 * CRU, Credits::ZERO));
 			}
-			// One feed 4% off trips the breaker before Alice's mints are due.
+			// The breaker trips before Alice's mints are due.
 			while System::block_number() < alice_due {
-				for (f, p) in FEEDERS.iter().zip([1000, 1000, 1000, 1000, 1040]) {
-					assert_ok!(Bme::submit_price(RuntimeOrigin::signed(*f), usd(p)));
-				}
-				run_to(System::block_number() + 1);
+				feed_a_wide_spread();
 			}
 			assert!(Bme::usable_prices().is_err());
 			// Alice's four wait in the next block's queue; Bob's four, due there, no longer fit.
