@@ -421,14 +421,49 @@ pub struct SupplyFlows {
 	/// Minted as emission (providers, treasury, and subnet draws).
 	#[serde(with = "amount")]
 	pub emitted: Balance,
+	/// Added to issuance by the root track outside the BME (`force_set_balance`,
+	/// `force_adjust_total_issuance`, `set_storage`), as `bme.note_issuance_adjustment` noted.
+	#[serde(with = "amount")]
+	pub adjusted_up: Balance,
+	/// Taken from issuance by the root track outside the BME, as noted.
+	#[serde(with = "amount")]
+	pub adjusted_down: Balance,
 }
 
 impl SupplyFlows {
+	/// CRU these flows added to issuance.
+	pub fn minted(&self) -> Balance {
+		self.emitted
+			.saturating_add(self.reminted)
+			.saturating_add(self.new_supply)
+			.saturating_add(self.adjusted_up)
+	}
+
+	/// CRU these flows took from issuance.
+	pub fn burned(&self) -> Balance {
+		self.burned_for_credits
+			.saturating_add(self.spread_burned)
+			.saturating_add(self.adjusted_down)
+	}
+
 	/// Net change of CRU issuance these flows caused: minted − burned.
 	pub fn net_change(&self) -> i128 {
-		let minted = self.emitted.saturating_add(self.reminted).saturating_add(self.new_supply);
-		let burned = self.burned_for_credits.saturating_add(self.spread_burned);
-		(minted as i128).saturating_sub(burned as i128)
+		(self.minted() as i128).saturating_sub(self.burned() as i128)
+	}
+
+	/// The total issuance these flows account for, starting from `genesis` (`None` when it
+	/// would be negative or overflow: the accounts are broken).
+	pub fn expected_issuance(&self, genesis: Balance) -> Option<Balance> {
+		let minted = self
+			.emitted
+			.checked_add(self.reminted)?
+			.checked_add(self.new_supply)?
+			.checked_add(self.adjusted_up)?;
+		let burned = self
+			.burned_for_credits
+			.checked_add(self.spread_burned)?
+			.checked_add(self.adjusted_down)?;
+		genesis.checked_add(minted)?.checked_sub(burned)
 	}
 }
 
@@ -595,7 +630,8 @@ sp_api::decl_runtime_apis! {
 		/// The redemption queue.
 		fn queue() -> QueueView;
 		/// Summaries of completed epochs, newest first: up to `limit` (at most 100) epochs
-		/// older than `before` (or the newest, when `None`).
+		/// older than `before` (or the newest, when `None`; a `before` past the running epoch
+		/// counts as the running epoch). Reads at most `limit` + 3 storage entries.
 		fn epochs(before: Option<EpochIndex>, limit: u32) -> EpochPage;
 	}
 }
@@ -631,7 +667,11 @@ mod tests {
 			new_supply: 5,
 			realized_net_burn: 10,
 			emitted: 20,
+			adjusted_up: 7,
+			adjusted_down: 3,
 		};
-		assert_eq!(flows.net_change(), 65 - 101);
+		assert_eq!(flows.net_change(), 72 - 104);
+		assert_eq!(flows.expected_issuance(1_000), Some(1_000 + 72 - 104));
+		assert_eq!(flows.expected_issuance(31), None);
 	}
 }

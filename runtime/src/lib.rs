@@ -68,11 +68,11 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_name: alloc::borrow::Cow::Borrowed("crucible"),
 	authoring_version: 1,
 	// Bump on every change of runtime logic.
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when the transaction format or call indices change.
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -96,6 +96,8 @@ pub type TxExtension = (
 	frame_system::CheckTxVersion<Runtime>,
 	frame_system::CheckGenesis<Runtime>,
 	frame_system::CheckEra<Runtime>,
+	// A price feed from a non-feeder is invalid before the pool takes it.
+	pallet_crucible_bme::CheckFeeder<Runtime>,
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
 	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,

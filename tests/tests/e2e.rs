@@ -6,6 +6,7 @@ mod e2e {
 	pub mod chain;
 	pub mod cli;
 	pub mod governance;
+	pub mod issuance;
 	pub mod leases;
 	pub mod providers;
 	pub mod rpc_safety;

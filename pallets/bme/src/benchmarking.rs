@@ -12,7 +12,7 @@ use crucible_primitives::{
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{
-		fungible::{Mutate, MutateHold},
+		fungible::{Inspect, Mutate, MutateHold},
 		EnsureOrigin, Get,
 	},
 	BoundedVec,
@@ -93,7 +93,13 @@ fn redeeming_batch(pool: u128) -> Batch {
 	}
 }
 
-#[benchmarks]
+#[benchmarks(
+	where
+		T: Send + Sync,
+		<T as frame_system::Config>::RuntimeCall: From<Call<T>>
+			+ frame_support::traits::IsSubType<Call<T>>
+			+ sp_runtime::traits::Dispatchable<Info = frame_support::dispatch::DispatchInfo>,
+)]
 mod benchmarks {
 	use super::*;
 
@@ -219,6 +225,49 @@ mod benchmarks {
 			T::EconomicsOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, EmissionParams::production());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn note_issuance_adjustment() {
+		// The root track minted outside the BME; the note makes the accounts whole again.
+		let who = funded::<T>("adjusted", 0);
+		T::Currency::mint_into(&who, 1_000 * CRU).expect("below the maximum issuance");
+		let counted = Supply::<T>::get()
+			.expected_issuance(GenesisIssuance::<T>::get())
+			.expect("the accounts were whole");
+		let delta = T::Currency::total_issuance() - counted;
+		let reason = BoundedVec::try_from(alloc::vec![b'x'; MAX_ADJUSTMENT_REASON as usize])
+			.expect("exactly the bound");
+		#[extrinsic_call]
+		_(RawOrigin::Root, delta as i128, reason);
+		assert_eq!(Supply::<T>::get().adjusted_up, delta);
+	}
+
+	/// The feeder last in a full list: one read of the list, a scan to its end.
+	#[benchmark]
+	fn check_feeder(n: Linear<1, { T::MaxFeeders::get() }>) -> Result<(), BenchmarkError> {
+		use frame_support::dispatch::GetDispatchInfo;
+		use sp_runtime::traits::TransactionExtension;
+		let who = fill_feeders::<T>(n).pop().expect("n >= 1");
+		let call: <T as frame_system::Config>::RuntimeCall =
+			Call::<T>::submit_price { price: price() }.into();
+		let info = call.get_dispatch_info();
+		let origin: T::RuntimeOrigin = RawOrigin::Signed(who).into();
+		let ext = CheckFeeder::<T>::new();
+		#[block]
+		{
+			ext.validate(
+				origin,
+				&call,
+				&info,
+				0,
+				(),
+				&sp_runtime::traits::TxBaseImplication(()),
+				frame_support::pallet_prelude::TransactionSource::External,
+			)
+			.map_err(|_| BenchmarkError::Stop("a feeder's feed is valid"))?;
+		}
 		Ok(())
 	}
 

@@ -121,6 +121,8 @@ impl<T: Config> Pallet<T> {
 		};
 		summary.flows.burned_for_credits = epoch.burned_for_credits;
 		summary.flows.spread_burned = epoch.spread_burned;
+		summary.flows.adjusted_up = epoch.adjusted_up;
+		summary.flows.adjusted_down = epoch.adjusted_down;
 
 		// The boundary executes only on a live oracle whose TWAP has not jumped.
 		let mut oracle = Oracle::<T>::get();

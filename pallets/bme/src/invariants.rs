@@ -14,9 +14,7 @@ impl<T: Config> Pallet<T> {
 	/// holds exactly their CRU.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let s = Supply::<T>::get();
-		let expected = GenesisIssuance::<T>::get()
-			.checked_add(s.emitted + s.reminted + s.new_supply)
-			.and_then(|v| v.checked_sub(s.burned_for_credits + s.spread_burned));
+		let expected = s.expected_issuance(GenesisIssuance::<T>::get());
 		ensure!(
 			expected == Some(T::Currency::total_issuance()),
 			"CRU issuance differs from genesis + counted flows"

@@ -38,17 +38,23 @@
 //!
 //! ## Calls
 //! - [`Pallet::mint_credits`], [`Pallet::redeem`]: holders and providers.
-//! - [`Pallet::submit_price`]: registered feeders (operational, free).
+//! - [`Pallet::submit_price`]: registered feeders (free for them; [`CheckFeeder`] keeps anyone
+//!   else's feed out of the transaction pool).
 //! - [`Pallet::add_feeder`], [`Pallet::remove_feeder`], [`Pallet::set_oracle_params`]: the
 //!   oracle-admin track (`OracleOrigin`).
 //! - [`Pallet::set_market_params`], [`Pallet::set_emission_params`]: `EconomicsOrigin`.
+//! - [`Pallet::note_issuance_adjustment`]: root only, batched with a root-track change of
+//!   issuance made outside the BME, so that change is counted.
 //!
 //! Credits otherwise move only through [`CreditLedger`], for the lease market, and the subnet
 //! pot is drawn through [`SubnetEmission`].
 //!
 //! ## Where CRU issuance changes
 //! Only here, and each change is counted in [`Supply`]: total issuance = genesis issuance +
-//! emitted + reminted + new supply − burned for credits − spread burned. Fees, tips, dust and
+//! emitted + reminted + new supply + adjusted up − burned for credits − spread burned −
+//! adjusted down (the adjustments are root-track changes noted by
+//! [`Pallet::note_issuance_adjustment`]; the runtime's call filter refuses every other way to
+//! burn CRU). Fees, tips, dust and
 //! slashes go to the treasury and change nothing; the treasury burns nothing. Take-rate burns
 //! destroy credits, not CRU: the CRU behind them stays in R until the cap turns it into
 //! realized net burn.
@@ -62,6 +68,7 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod boundary;
+mod extension;
 mod invariants;
 mod ledger;
 pub mod math;
@@ -76,6 +83,7 @@ mod views;
 pub mod weights;
 
 pub use crucible_primitives::bme::{CreditLedger, SubnetEmission};
+pub use extension::{CheckFeeder, FEED_LONGEVITY, FEED_PRIORITY};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -101,7 +109,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero};
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -367,6 +375,12 @@ pub mod pallet {
 		EscrowRefunded { id: EscrowId, who: T::AccountId, credits: Credits },
 		/// Accrued subnet emission was minted.
 		SubnetEmissionDrawn { to: T::AccountId, amount: Balance },
+		/// The root track changed CRU issuance outside the BME by `delta` plancks, and the
+		/// supply accounts now count it.
+		IssuanceAdjustmentNoted {
+			delta: i128,
+			reason: BoundedVec<u8, ConstU32<MAX_ADJUSTMENT_REASON>>,
+		},
 	}
 
 	#[pallet::error]
@@ -412,6 +426,28 @@ pub mod pallet {
 		PotExhausted,
 		/// An amount overflowed.
 		Overflow,
+		/// An issuance adjustment of zero notes nothing.
+		ZeroAdjustment,
+		/// `mint_delay` must be at least 1 block (lag arbitrage pays at 0).
+		MintDelayZero,
+		/// `cap_floor` is above `MAX_CAP_FLOOR`.
+		CapFloorTooHigh,
+		/// The oracle's `max_deviation` is too wide for the market's spread and take-rate: a
+		/// colluding feeder majority could profit from a mint-redeem round trip.
+		CollusionMarginTooThin,
+		/// With this adjustment counted, total issuance would still differ from genesis plus
+		/// the counted flows: the delta is not the change the batch made.
+		IssuanceMismatch,
+	}
+
+	impl<T> From<ParamsError> for Error<T> {
+		fn from(e: ParamsError) -> Self {
+			match e {
+				ParamsError::MintDelayZero => Error::MintDelayZero,
+				ParamsError::CapFloorTooHigh => Error::CapFloorTooHigh,
+				ParamsError::CollusionMarginTooThin => Error::CollusionMarginTooThin,
+			}
+		}
 	}
 
 	#[pallet::hooks]
@@ -542,10 +578,15 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// A registered feeder's price (US dollars per CRU). Counts from the next block.
-		/// Operational, and free for registered feeders; one per feeder per block.
+		/// A registered feeder's price (US dollars per CRU). Counts from the next block; one per
+		/// feeder per block. [`CheckFeeder`] keeps a non-feeder's feed out of the pool and gives
+		/// feeders' feeds a fixed priority. Normal class (an operational call would put a batch
+		/// of them in the operational lane); the fee is charged up front and refunded to a
+		/// registered feeder, so a batch of feeds from anyone else pays (pallet-utility makes a
+		/// batch free when all its calls are declared free, and [`CheckFeeder`] sees only the
+		/// outer call).
 		#[pallet::call_index(2)]
-		#[pallet::weight((T::WeightInfo::submit_price(T::MaxFeeders::get()), DispatchClass::Operational))]
+		#[pallet::weight((T::WeightInfo::submit_price(T::MaxFeeders::get()), DispatchClass::Normal, Pays::Yes))]
 		pub fn submit_price(origin: OriginFor<T>, price: Price) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			ensure!(!price.is_zero(), Error::<T>::ZeroPrice);
@@ -591,7 +632,9 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Sets the oracle's parameters. A new TWAP window restarts the clean window.
+		/// Sets the oracle's parameters. A new TWAP window restarts the clean window. Refused with
+		/// [`Error::CollusionMarginTooThin`] when `max_deviation` is too wide for the stored
+		/// market parameters.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::set_oracle_params())]
 		pub fn set_oracle_params(origin: OriginFor<T>, params: OracleParams) -> DispatchResult {
@@ -599,6 +642,10 @@ pub mod pallet {
 			ensure!(
 				params.is_valid(T::MaxFeeders::get(), T::MaxTwapWindow::get()),
 				Error::<T>::InvalidParams
+			);
+			ensure!(
+				collusion_margin_holds(&params, &MarketConfig::<T>::get()),
+				Error::<T>::CollusionMarginTooThin
 			);
 			if params.twap_window != OracleConfig::<T>::get().twap_window {
 				Oracle::<T>::mutate(|o| {
@@ -611,12 +658,16 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Sets the market parameters (spread, take-rate, minimums, redemption cap).
+		/// Sets the market parameters (spread, take-rate, minimums, redemption cap, mint delay).
+		/// Beyond their ranges, refused with [`Error::MintDelayZero`],
+		/// [`Error::CapFloorTooHigh`] or [`Error::CollusionMarginTooThin`] (against the stored
+		/// oracle parameters).
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::set_market_params())]
 		pub fn set_market_params(origin: OriginFor<T>, params: MarketParams) -> DispatchResult {
 			T::EconomicsOrigin::ensure_origin(origin)?;
 			ensure!(params.is_valid(), Error::<T>::InvalidParams);
+			check_governed(&OracleConfig::<T>::get(), &params).map_err(Error::<T>::from)?;
 			MarketConfig::<T>::put(params);
 			Self::deposit_event(Event::MarketParamsSet { params });
 			Ok(())
@@ -630,6 +681,43 @@ pub mod pallet {
 			ensure!(params.is_valid(), Error::<T>::InvalidParams);
 			EmissionConfig::<T>::put(params);
 			Self::deposit_event(Event::EmissionParamsSet { params });
+			Ok(())
+		}
+
+		/// Counts a change of CRU issuance that the root track made outside the BME
+		/// (`balances.force_set_balance`, `balances.force_adjust_total_issuance`,
+		/// `system.set_storage`): a referendum batches this call after the change
+		/// (`utility.batch_all`), with `delta` the change in plancks (negative for a decrease).
+		/// Fails with [`Error::IssuanceMismatch`] unless total issuance then equals genesis plus
+		/// every counted flow, so a wrong delta undoes the whole batch; with
+		/// [`Error::ZeroAdjustment`] for a zero delta.
+		///
+		/// Origin: root only (no track but root can change issuance this way).
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::note_issuance_adjustment())]
+		pub fn note_issuance_adjustment(
+			origin: OriginFor<T>,
+			delta: i128,
+			reason: BoundedVec<u8, ConstU32<MAX_ADJUSTMENT_REASON>>,
+		) -> DispatchResult {
+			ensure_root(origin)?;
+			ensure!(delta != 0, Error::<T>::ZeroAdjustment);
+			let amount = delta.unsigned_abs();
+			let mut supply = Supply::<T>::get();
+			let counted =
+				if delta > 0 { &mut supply.adjusted_up } else { &mut supply.adjusted_down };
+			*counted = counted.checked_add(amount).ok_or(Error::<T>::Overflow)?;
+			ensure!(
+				supply.expected_issuance(GenesisIssuance::<T>::get())
+					== Some(T::Currency::total_issuance()),
+				Error::<T>::IssuanceMismatch
+			);
+			Supply::<T>::put(supply);
+			Epoch::<T>::mutate(|e| {
+				let counted = if delta > 0 { &mut e.adjusted_up } else { &mut e.adjusted_down };
+				counted.saturating_accrue(amount);
+			});
+			Self::deposit_event(Event::IssuanceAdjustmentNoted { delta, reason });
 			Ok(())
 		}
 	}

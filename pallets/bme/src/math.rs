@@ -94,10 +94,12 @@ pub struct Aggregate {
 	pub dropped: Vec<bool>,
 }
 
-/// Aggregates the feeders' latest feeds at block `now`: fresh feeds (age at most
-/// `staleness`), their median, outliers (further than `max_deviation` from it) dropped, and the
-/// median of the rest. Trips on too few feeders, too few fresh feeds, or fresh feeds spanning
-/// more than `max_span` of their median.
+/// Aggregates the feeders' latest feeds at block `now`. The fresh feeds (age at most
+/// `staleness`) have a median m; each fresh feed further than `max_deviation` from m is
+/// dropped; the price is the median of the rest. Trips on too few feeders, on more than
+/// `max_outliers` feeds dropped (`Spread`: so k + 1 feeders together can trip, one bad feeder
+/// never does), and on fewer than `min_fresh` feeds left (`Stale`). A colluding majority moves
+/// m, and so drops the honest feeds: more than k of them trips.
 pub fn aggregate(feeds: &[Option<Feed>], now: BlockNumber, params: &OracleParams) -> Aggregate {
 	let fresh: Vec<bool> = feeds
 		.iter()
@@ -110,19 +112,13 @@ pub fn aggregate(feeds: &[Option<Feed>], now: BlockNumber, params: &OracleParams
 		.filter_map(|(f, fresh)| f.filter(|_| *fresh).map(|f| f.price))
 		.collect();
 	prices.sort();
-	let verdict = |result| Aggregate { result, fresh: fresh.clone(), dropped: dropped.clone() };
 
 	if (feeds.len() as u32) < params.min_feeders {
-		return verdict(Err(TripReason::TooFewFeeders));
+		return Aggregate { result: Err(TripReason::TooFewFeeders), fresh, dropped };
 	}
-	if (prices.len() as u32) < params.min_fresh {
-		return verdict(Err(TripReason::Stale));
-	}
-	let Some(mid) = median(&prices) else { return verdict(Err(TripReason::Stale)) };
-	let (lo, hi) = (prices[0].into_inner(), prices[prices.len() - 1].into_inner());
-	if hi - lo > params.max_span.mul_floor(mid.into_inner()) {
-		return verdict(Err(TripReason::Spread));
-	}
+	let Some(mid) = median(&prices) else {
+		return Aggregate { result: Err(TripReason::Stale), fresh, dropped };
+	};
 	let limit = params.max_deviation.mul_floor(mid.into_inner());
 	let far = |p: Price| p.into_inner().abs_diff(mid.into_inner()) > limit;
 	for (i, f) in feeds.iter().enumerate() {
@@ -131,9 +127,16 @@ pub fn aggregate(feeds: &[Option<Feed>], now: BlockNumber, params: &OracleParams
 		}
 	}
 	let kept: Vec<Price> = prices.into_iter().filter(|p| !far(*p)).collect();
-	// The median itself is never far from itself, so `kept` is never empty.
-	let price = median(&kept).unwrap_or(mid);
-	Aggregate { result: Ok(price), fresh, dropped }
+	let outliers = dropped.iter().filter(|d| **d).count() as u32;
+	let result = if outliers > params.max_outliers {
+		Err(TripReason::Spread)
+	} else if (kept.len() as u32) < params.min_fresh {
+		Err(TripReason::Stale)
+	} else {
+		// At least `min_fresh` (>= 1) feeds are kept.
+		Ok(median(&kept).unwrap_or(mid))
+	};
+	Aggregate { result, fresh, dropped }
 }
 
 /// Whether the TWAP moved more than `max_move` from `reference`.

@@ -9,7 +9,7 @@ use crucible_primitives::{
 use frame_support::{traits::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
-use sp_runtime::{Perbill, Permill};
+use sp_runtime::{PerThing, Perbill, Permill};
 
 /// Parameters of the price oracle. Governed by the oracle-admin track.
 #[derive(
@@ -36,8 +36,10 @@ pub struct OracleParams {
 	pub staleness: BlockNumber,
 	/// A fresh feed further than this from the median is dropped.
 	pub max_deviation: Permill,
-	/// The breaker trips when the fresh feeds span more than this (relative to their median).
-	pub max_span: Permill,
+	/// Most fresh feeds dropped as outliers with the price still live (k): one more trips the
+	/// breaker (`Spread`). At most (`min_fresh` − 1) / 2, so that k dropped feeds can never be
+	/// a majority of those a price needs.
+	pub max_outliers: u32,
 	/// The breaker trips, and the boundary is deferred, when the TWAP moved more than this
 	/// since the previous boundary.
 	pub max_twap_move: Permill,
@@ -47,25 +49,27 @@ pub struct OracleParams {
 }
 
 impl OracleParams {
-	/// A public network: 5 feeders, 3 fresh within 50 blocks, 1.5% outliers dropped, 3% span,
-	/// 15% move, a 300-block (30-minute) window.
+	/// A public network: 5 feeders, 3 fresh within 50 blocks, feeds 1.5% from the median
+	/// dropped, at most 1 of them, 15% move, a 300-block (30-minute) window.
 	pub const fn production() -> Self {
 		OracleParams {
 			min_feeders: 5,
 			min_fresh: 3,
 			staleness: 50,
 			max_deviation: Permill::from_parts(15_000),
-			max_span: Permill::from_parts(30_000),
+			max_outliers: 1,
 			max_twap_move: Permill::from_parts(150_000),
 			twap_window: 300,
 		}
 	}
 
-	/// A development chain: one feeder, a feed fresh for 10 blocks, a 3-block window.
+	/// A development chain: one feeder (so no outlier), a feed fresh for 10 blocks, a 3-block
+	/// window.
 	pub const fn development() -> Self {
 		OracleParams {
 			min_feeders: 1,
 			min_fresh: 1,
+			max_outliers: 0,
 			staleness: 10,
 			twap_window: 3,
 			..Self::production()
@@ -76,6 +80,7 @@ impl OracleParams {
 	/// window of at most `max_window` blocks.
 	pub fn is_valid(&self, max_feeders: u32, max_window: u32) -> bool {
 		self.min_fresh >= 1
+			&& self.max_outliers.saturating_mul(2).saturating_add(1) <= self.min_fresh
 			&& self.min_feeders >= self.min_fresh
 			&& self.min_feeders <= max_feeders
 			&& self.staleness >= 1
@@ -130,6 +135,53 @@ pub struct MarketParams {
 
 /// The longest mint delay governance may set (an hour of 6-second blocks).
 pub const MAX_MINT_DELAY: BlockNumber = 600;
+
+/// The highest redemption-cap floor governance may set: 100x the standard floor. Above it
+/// the floor, not the payout history, would set every boundary's cap.
+pub const MAX_CAP_FLOOR: Balance = 1_000_000 * CRU;
+
+/// Why governed market and oracle parameters are refused (each a pallet error).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ParamsError {
+	/// `mint_delay` is 0: a mint would settle in its own call, at a price that may not have
+	/// caught a jump yet, and lag arbitrage pays.
+	MintDelayZero,
+	/// `cap_floor` is above [`MAX_CAP_FLOOR`].
+	CapFloorTooHigh,
+	/// A colluding feeder majority could move the price by b ≈ `max_deviation` /
+	/// (1 − `max_deviation`) up for a mint and down for a redemption: the round trip gains
+	/// unless (1 + b) / (1 − b) < 1 / ((1 − spread)(1 − take_rate)).
+	CollusionMarginTooThin,
+}
+
+/// Whether a mint-redeem round trip at prices skewed by a colluding majority loses: with
+/// d = `max_deviation` and b = d / (1 − d), (1 + b) / (1 − b) = 1 / (1 − 2d), so the condition
+/// (1 + b) / (1 − b) < 1 / ((1 − s)(1 − τ)) is (1 − s)(1 − τ) < 1 − 2d, checked exactly in
+/// parts per million.
+pub fn collusion_margin_holds(oracle: &OracleParams, market: &MarketParams) -> bool {
+	let million = u128::from(Permill::ACCURACY);
+	let d = u128::from(oracle.max_deviation.deconstruct());
+	let kept = (million - u128::from(market.spread.deconstruct()))
+		* (million - u128::from(market.take_rate.deconstruct()));
+	2 * d < million && kept < (million - 2 * d) * million
+}
+
+/// Checks what governance sets with `set_market_params`, beyond [`MarketParams::is_valid`],
+/// against the stored oracle parameters (`set_oracle_params` checks the collusion margin
+/// against the stored market). Genesis checks only the structural rules, so mocks and the
+/// simulator's mint-delay-0 control run.
+pub fn check_governed(oracle: &OracleParams, market: &MarketParams) -> Result<(), ParamsError> {
+	if market.mint_delay == 0 {
+		return Err(ParamsError::MintDelayZero);
+	}
+	if market.cap_floor > MAX_CAP_FLOOR {
+		return Err(ParamsError::CapFloorTooHigh);
+	}
+	if !collusion_margin_holds(oracle, market) {
+		return Err(ParamsError::CollusionMarginTooThin);
+	}
+	Ok(())
+}
 
 impl MarketParams {
 	/// 50 bp spread, 5% take-rate, 10-credit minimums, 5x cap with a 10,000 CRU floor, mints
@@ -498,7 +550,14 @@ pub struct EpochState {
 	pub credits_earned: Credits,
 	/// Credits burned by the take-rate during it.
 	pub take_rate_burned: Credits,
+	/// CRU the root track added to issuance during it, as noted.
+	pub adjusted_up: Balance,
+	/// CRU the root track took from issuance during it, as noted.
+	pub adjusted_down: Balance,
 }
+
+/// Longest reason of a noted issuance adjustment, in bytes.
+pub const MAX_ADJUSTMENT_REASON: u32 = 128;
 
 /// Moving averages over this many epochs (7 days of hourly epochs).
 pub const AVERAGE_EPOCHS: u32 = 168;

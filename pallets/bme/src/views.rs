@@ -111,13 +111,19 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Completed epochs, newest first, older than `before`.
+	/// Completed epochs, newest first, older than `before` (clamped to the running epoch).
+	/// Reads at most `limit` (1..=100, clamped) summaries plus three entries, whatever
+	/// `before` is: `u32::MAX` walks from the running epoch, not from 4 billion.
 	pub fn epochs_page(before: Option<EpochIndex>, limit: u32) -> EpochPage {
 		let limit = limit.clamp(1, 100);
-		let mut epoch = before.unwrap_or(Epoch::<T>::get().index);
-		let oldest = Epoch::<T>::get().index.saturating_sub(SUMMARY_EPOCHS + 1);
+		let current = Epoch::<T>::get().index;
+		let mut epoch = before.unwrap_or(current).min(current);
+		let oldest = current.saturating_sub(SUMMARY_EPOCHS + 1);
 		let mut epochs = Vec::new();
-		while epoch > oldest && (epochs.len() as u32) < limit {
+		for _ in 0..limit {
+			if epoch <= oldest {
+				break;
+			}
 			epoch -= 1;
 			if let Some(s) = Summaries::<T>::get(epoch) {
 				epochs.push(s);

@@ -50,6 +50,8 @@ pub trait WeightInfo {
 	fn set_oracle_params() -> Weight;
 	fn set_market_params() -> Weight;
 	fn set_emission_params() -> Weight;
+	fn note_issuance_adjustment() -> Weight;
+	fn check_feeder(n: u32, ) -> Weight;
 	fn oracle_tick(n: u32, ) -> Weight;
 	fn boundary_start() -> Weight;
 	fn boundary_redeem_step() -> Weight;
@@ -220,6 +222,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Minimum execution time: 4_146_000 picoseconds.
 		Weight::from_parts(4_597_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	fn note_issuance_adjustment() -> Weight {
+		Weight::from_parts(9_000_000, 1_700)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	fn check_feeder(n: u32, ) -> Weight {
+		Weight::from_parts(3_000_000, 1_344)
+			.saturating_add(Weight::from_parts(60_000, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Bme::OracleConfig` (r:1 w:0)
 	/// Proof: `Bme::OracleConfig` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
@@ -437,6 +449,16 @@ impl WeightInfo for () {
 	fn set_emission_params() -> Weight {
 		Weight::from_parts(4_597_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn note_issuance_adjustment() -> Weight {
+		Weight::from_parts(9_000_000, 1_700)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
+	}
+	fn check_feeder(n: u32, ) -> Weight {
+		Weight::from_parts(3_000_000, 1_344)
+			.saturating_add(Weight::from_parts(60_000, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
 	}
 	fn oracle_tick(n: u32, ) -> Weight {
 		Weight::from_parts(10_916_871, 3493)

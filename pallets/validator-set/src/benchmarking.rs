@@ -4,7 +4,11 @@
 use super::*;
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
-use frame_support::{traits::EnsureOrigin, BoundedVec};
+use frame_support::{
+	traits::{Contains, EnsureOrigin},
+	BoundedVec,
+};
+use frame_system::RawOrigin;
 
 #[benchmarks]
 mod benchmarks {
@@ -45,6 +49,20 @@ mod benchmarks {
 
 		assert!(!Validators::<T>::get().contains(&who));
 		Ok(())
+	}
+
+	/// The governed set full of others, the caller checked against all of them and against the
+	/// session's active and queued validators, then its keys removed.
+	#[benchmark]
+	fn purge_keys(n: Linear<1, { T::MaxValidators::get() }>) {
+		fill::<T>(n);
+		let who: T::AccountId = account("leaving", 0, 0);
+		T::BenchmarkHelper::register_session_keys(&who);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+
+		assert!(!T::HasSessionKeys::contains(&who));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -18,8 +18,18 @@
 //!    root). The call refuses accounts without session keys, so a referendum cannot add a
 //!    validator that would be silently skipped.
 //!
+//! ## Leaving
+//! A validator that governance removed keeps its session keys until it has left pallet-session's
+//! active set and queued keys; then [`Pallet::purge_keys`] removes them and releases the key
+//! deposit. The runtime filters `session.purge_keys` itself: pallet-session plans each rotation
+//! from the validators that still have keys, so a validator purging its keys would leave the set
+//! silently, whatever `MinValidators` says, and if all did before a set change GRANDPA would
+//! schedule an empty voter set.
+//!
 //! ## Calls
 //! - [`Pallet::add_validator`], [`Pallet::remove_validator`]: `T::UpdateOrigin` only.
+//! - [`Pallet::purge_keys`]: any account that is no validator, decided, pending, active or
+//!   queued.
 //!
 //! The session length is fixed at genesis ([`SessionLength`]; read through [`SessionPeriod`]).
 
@@ -40,9 +50,19 @@ pub mod weights;
 pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
-use frame_support::traits::Get;
+use frame_support::{dispatch::DispatchResult, traits::Get};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_staking::SessionIndex;
+
+/// What this pallet needs of pallet-session's keys; the runtime implements it.
+pub trait SessionKeyManager<AccountId> {
+	/// Whether `who` is in the session's active validators or among its queued keys (the set
+	/// of the next session).
+	fn in_session(who: &AccountId) -> bool;
+	/// Removes `who`'s session keys and releases the key deposit, as `session.purge_keys` does
+	/// (the runtime's call filter refuses that call, not this).
+	fn purge(who: &AccountId) -> DispatchResult;
+}
 
 /// Prepares the state a benchmark needs that this pallet cannot create itself.
 #[cfg(feature = "runtime-benchmarks")]
@@ -67,6 +87,8 @@ pub mod pallet {
 		type UpdateOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Accounts that have registered session keys with `pallet-session`.
 		type HasSessionKeys: Contains<Self::AccountId>;
+		/// pallet-session's active and queued validators, and the removal of keys.
+		type SessionKeys: SessionKeyManager<Self::AccountId>;
 		/// The most validators the set may hold (also the bound of Aura and GRANDPA authorities).
 		#[pallet::constant]
 		type MaxValidators: Get<u32>;
@@ -144,6 +166,8 @@ pub mod pallet {
 		/// A changed validator set was handed to `pallet-session`; it becomes active when
 		/// `session_index` starts.
 		ValidatorSetQueued { session_index: SessionIndex, validators: u32 },
+		/// `who`'s session keys were removed and its key deposit released.
+		KeysPurged { who: T::AccountId },
 	}
 
 	#[pallet::error]
@@ -158,6 +182,9 @@ pub mod pallet {
 		TooManyValidators,
 		/// Removing the validator would leave fewer than `MinValidators`.
 		TooFewValidators,
+		/// The account is in the validator set (decided or pending), in the session's active
+		/// validators, or among its queued keys: it keeps its keys until it has left all three.
+		StillValidator,
 	}
 
 	#[pallet::call]
@@ -196,6 +223,23 @@ pub mod pallet {
 			})?;
 			PendingChange::<T>::put(true);
 			Self::deposit_event(Event::ValidatorRemoved { who });
+			Ok(())
+		}
+
+		/// Remove the caller's session keys and release its key deposit. Refused with
+		/// [`Error::StillValidator`] while the caller is in the validator set (including a change
+		/// not yet handed to pallet-session), in the session's active validators or among its
+		/// queued keys: a validator leaves by governance first, then purges two sessions later.
+		///
+		/// Origin: signed.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::purge_keys(T::MaxValidators::get()))]
+		pub fn purge_keys(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(!Validators::<T>::get().contains(&who), Error::<T>::StillValidator);
+			ensure!(!T::SessionKeys::in_session(&who), Error::<T>::StillValidator);
+			T::SessionKeys::purge(&who)?;
+			Self::deposit_event(Event::KeysPurged { who });
 			Ok(())
 		}
 	}

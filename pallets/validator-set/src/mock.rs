@@ -19,11 +19,34 @@ impl frame_system::Config for Test {
 	type Block = Block;
 }
 
-/// Every account has session keys except account 100.
+parameter_types! {
+	/// Accounts pallet-session has among its active validators or queued keys.
+	pub storage InSession: Vec<u64> = vec![];
+	/// Accounts whose keys were purged.
+	pub storage Purged: Vec<u64> = vec![];
+}
+
+/// Every account has session keys except account 100 and those purged.
 pub struct HasKeys;
 impl frame_support::traits::Contains<u64> for HasKeys {
 	fn contains(who: &u64) -> bool {
-		*who != 100
+		*who != 100 && !Purged::get().contains(who)
+	}
+}
+
+/// A stand-in for pallet-session: [`InSession`] and [`Purged`].
+pub struct MockSession;
+impl crate::SessionKeyManager<u64> for MockSession {
+	fn in_session(who: &u64) -> bool {
+		InSession::get().contains(who)
+	}
+	fn purge(who: &u64) -> frame_support::dispatch::DispatchResult {
+		use frame_support::traits::Contains;
+		frame_support::ensure!(HasKeys::contains(who), "no keys");
+		let mut purged = Purged::get();
+		purged.push(*who);
+		Purged::set(&purged);
+		Ok(())
 	}
 }
 
@@ -40,6 +63,7 @@ parameter_types! {
 impl pallet_validator_set::Config for Test {
 	type UpdateOrigin = EnsureRoot<u64>;
 	type HasSessionKeys = HasKeys;
+	type SessionKeys = MockSession;
 	type MaxValidators = MaxValidators;
 	type MinValidators = MinValidators;
 	type WeightInfo = ();

@@ -108,3 +108,39 @@ fn remove_validator_errors_change_nothing() {
 		assert_eq!(set(), vec![1, 2]);
 	});
 }
+
+#[test]
+fn purge_keys_refuses_a_validator_decided_pending_active_or_queued() {
+	new_test_ext().execute_with(|| {
+		// In the governed set.
+		assert_noop!(
+			ValidatorSet::purge_keys(RuntimeOrigin::signed(1)),
+			Error::<Test>::StillValidator
+		);
+		// Removed, but still active or queued in pallet-session.
+		assert_ok!(ValidatorSet::add_validator(RuntimeOrigin::root(), 3));
+		assert_ok!(ValidatorSet::remove_validator(RuntimeOrigin::root(), 1));
+		InSession::set(&vec![1, 2]);
+		assert_noop!(
+			ValidatorSet::purge_keys(RuntimeOrigin::signed(1)),
+			Error::<Test>::StillValidator
+		);
+		// Added, not yet handed over: pending.
+		assert_noop!(
+			ValidatorSet::purge_keys(RuntimeOrigin::signed(3)),
+			Error::<Test>::StillValidator
+		);
+		// Two sessions later account 1 is gone from the session too: it may leave.
+		InSession::set(&vec![2, 3]);
+		assert_ok!(ValidatorSet::purge_keys(RuntimeOrigin::signed(1)));
+		System::assert_last_event(Event::KeysPurged { who: 1 }.into());
+		assert_eq!(Purged::get(), vec![1]);
+		// An account that never was a validator may purge too; one without keys fails.
+		assert_ok!(ValidatorSet::purge_keys(RuntimeOrigin::signed(7)));
+		assert_noop!(
+			ValidatorSet::purge_keys(RuntimeOrigin::signed(100)),
+			DispatchError::Other("no keys")
+		);
+		assert_noop!(ValidatorSet::purge_keys(RuntimeOrigin::root()), DispatchError::BadOrigin);
+	});
+}

@@ -43,6 +43,7 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn add_validator(n: u32, ) -> Weight;
 	fn remove_validator(n: u32, ) -> Weight;
+	fn purge_keys(n: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_crucible_validator_set` in the runtime, priced with its `DbWeight`.
@@ -83,6 +84,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
+	fn purge_keys(n: u32, ) -> Weight {
+		Weight::from_parts(60_000_000, 16_896)
+			.saturating_add(Weight::from_parts(10_502, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
 }
 
 /// The same weights for the mock runtimes, priced with `ParityDbWeight`.
@@ -99,5 +106,11 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(10_502, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
+	}
+	fn purge_keys(n: u32, ) -> Weight {
+		Weight::from_parts(60_000_000, 16_896)
+			.saturating_add(Weight::from_parts(10_502, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 }

@@ -2,7 +2,12 @@
 //!
 //! Where CRU goes: transaction fees and tips, dust of reaped accounts, and slashed referendum
 //! deposits all go to the treasury account; nothing is burned silently. The treasury itself
-//! burns nothing (`Burn = 0`).
+//! burns nothing (`Burn = 0`) and is never reaped (its spends keep it alive), so what is
+//! resolved to it is never dropped. Holders cannot burn CRU ([`CallFilter`]).
+
+mod call_filter;
+
+pub use call_filter::CallFilter;
 
 use crate::{
 	governance::{
@@ -24,7 +29,7 @@ use frame_support::{
 	parameter_types,
 	traits::{
 		fungible::HoldConsideration,
-		tokens::{imbalance::ResolveTo, PayFromAccount, UnityAssetBalanceConversion},
+		tokens::{imbalance::ResolveTo, UnityAssetBalanceConversion},
 		AsEnsureOriginWithArg, ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, Contains,
 		EqualPrivilegeOnly, LinearStoragePrice, VariantCountOf,
 	},
@@ -89,6 +94,9 @@ impl frame_system::Config for Runtime {
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
 	type MaxConsumers = ConstU32<16>;
+	/// Refuses `balances.burn`, `session.purge_keys` and a non-root cancel of a root-track
+	/// referendum to every origin but root.
+	type BaseCallFilter = CallFilter;
 }
 
 impl pallet_timestamp::Config for Runtime {
@@ -192,9 +200,23 @@ impl pallet_crucible_validator_set::BenchmarkHelper<AccountId> for HasSessionKey
 	}
 }
 
+/// pallet-session's active validators, queued keys and key removal, for the validator set.
+pub struct SessionKeysOf;
+impl pallet_crucible_validator_set::SessionKeyManager<AccountId> for SessionKeysOf {
+	fn in_session(who: &AccountId) -> bool {
+		pallet_session::Validators::<Runtime>::get().contains(who)
+			|| pallet_session::QueuedKeys::<Runtime>::get().iter().any(|(v, _)| v == who)
+	}
+	fn purge(who: &AccountId) -> frame_support::dispatch::DispatchResult {
+		// The pallet's own call, not dispatched: the call filter refuses it to signed origins.
+		pallet_session::Pallet::<Runtime>::purge_keys(RuntimeOrigin::signed(who.clone()))
+	}
+}
+
 impl pallet_crucible_validator_set::Config for Runtime {
 	type UpdateOrigin = GeneralAdminOrRoot;
 	type HasSessionKeys = HasSessionKeys;
+	type SessionKeys = SessionKeysOf;
 	type MaxValidators = ConstU32<MAX_VALIDATORS>;
 	type MinValidators = ConstU32<1>;
 	type WeightInfo = pallet_crucible_validator_set::weights::SubstrateWeight<Runtime>;
@@ -272,12 +294,49 @@ impl pallet_treasury::Config for Runtime {
 	type AssetKind = ();
 	type Beneficiary = AccountId;
 	type BeneficiaryLookup = IdentityLookup<AccountId>;
-	type Paymaster = PayFromAccount<Balances, TreasuryAccount>;
+	type Paymaster = PayFromTreasury;
 	type BalanceConverter = UnityAssetBalanceConversion;
 	type PayoutPeriod = PayoutPeriod;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ();
 	type BlockNumberProvider = System;
+}
+
+/// Pays treasury spends from the treasury account, keeping it alive: a spend that would take it
+/// below the existential deposit fails (`PaymentFailed`, retryable with `payout`) instead of
+/// reaping it. A reaped treasury would make `ToTreasury` drop every credit below the
+/// existential deposit (dust, small fees, slashes) uncounted.
+pub struct PayFromTreasury;
+impl frame_support::traits::tokens::Pay for PayFromTreasury {
+	type Balance = Balance;
+	type Beneficiary = AccountId;
+	type AssetKind = ();
+	type Id = ();
+	type Error = sp_runtime::DispatchError;
+	fn pay(who: &AccountId, _: (), amount: Balance) -> Result<(), Self::Error> {
+		use frame_support::traits::{fungible::Mutate, tokens::Preservation};
+		<Balances as Mutate<AccountId>>::transfer(
+			&TreasuryAccount::get(),
+			who,
+			amount,
+			Preservation::Preserve,
+		)?;
+		Ok(())
+	}
+	fn check_payment(_: ()) -> frame_support::traits::tokens::PaymentStatus {
+		frame_support::traits::tokens::PaymentStatus::Success
+	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn ensure_successful(_: &AccountId, _: (), amount: Balance) {
+		use frame_support::traits::fungible::Mutate;
+		<Balances as Mutate<AccountId>>::mint_into(
+			&TreasuryAccount::get(),
+			amount.saturating_add(EXISTENTIAL_DEPOSIT),
+		)
+		.expect("benchmark set-up mints");
+	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn ensure_concluded(_: ()) {}
 }
 
 parameter_types! {

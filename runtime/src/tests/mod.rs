@@ -1,4 +1,7 @@
-//! Runtime-level tests: where fees and dust go, and the governance track table.
+//! Runtime-level tests: where fees and dust go, the governance track table, the call filter and
+//! the root-only calls ([`calls`]), the treasury that is never reaped, leaving the validator set.
+
+mod calls;
 
 use crate::{
 	configs::ToTreasury,
@@ -7,7 +10,7 @@ use crate::{
 		tracks::{FAST_PERIODS, GENERAL_ADMIN, MARKET_ADMIN, ORACLE_ADMIN, ROOT, TREASURER},
 		CrucibleOrigin, TrackTiming, TracksInfo,
 	},
-	AccountId, Balances, OriginCaller, Runtime, RuntimeCall, RuntimeOrigin,
+	AccountId, Balances, OriginCaller, Runtime, RuntimeCall, RuntimeOrigin, System,
 };
 use crucible_primitives::{
 	currency::{CRU, EXISTENTIAL_DEPOSIT, MILLI_CRU},
@@ -132,10 +135,11 @@ fn production_timing_uses_days_and_fast_timing_uses_blocks() {
 	});
 }
 
-#[test]
-fn every_issuance_change_on_the_dev_chain_has_a_counted_cause() {
-	sp_io::TestExternalities::default().execute_with(|| {
-		// The preset is a patch over the default genesis config, as the node applies it.
+/// The dev chain's genesis, built as the node builds it (the preset patched over the default
+/// genesis config), at block 1.
+pub(crate) fn dev_ext() -> sp_io::TestExternalities {
+	let mut ext = sp_io::TestExternalities::default();
+	ext.execute_with(|| {
 		fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
 			match (base, patch) {
 				(serde_json::Value::Object(base), serde_json::Value::Object(patch)) => {
@@ -152,6 +156,14 @@ fn every_issuance_change_on_the_dev_chain_has_a_counted_cause() {
 			serde_json::to_vec(&config).unwrap(),
 		)
 		.unwrap();
+		frame_system::Pallet::<Runtime>::set_block_number(1);
+	});
+	ext
+}
+
+#[test]
+fn every_issuance_change_on_the_dev_chain_has_a_counted_cause() {
+	dev_ext().execute_with(|| {
 		let issuance = Balances::total_issuance();
 		assert_eq!(pallet_crucible_bme::GenesisIssuance::<Runtime>::get(), issuance);
 		assert_eq!(
@@ -183,4 +195,93 @@ fn every_issuance_change_on_the_dev_chain_has_a_counted_cause() {
 		assert_eq!(Balances::total_issuance(), issuance);
 		assert_ok!(crate::Bme::do_try_state());
 	});
+}
+
+#[test]
+fn a_spend_of_the_whole_treasury_leaves_it_alive_and_the_identity_exact() {
+	use frame_support::traits::{Hooks, UnfilteredDispatchable};
+	dev_ext().execute_with(|| {
+		let treasury = treasury_account();
+		let whole = Balances::balance(&treasury);
+		assert!(whole > EXISTENTIAL_DEPOSIT, "the dev treasury is funded");
+		let issuance = Balances::total_issuance();
+		let spend = |amount| {
+			let index = pallet_treasury::SpendCount::<Runtime>::get();
+			assert_ok!(pallet_treasury::Call::<Runtime>::spend {
+				asset_kind: Box::new(()),
+				amount,
+				beneficiary: Box::new(bob()),
+				valid_from: None,
+			}
+			.dispatch_bypass_filter(RuntimeOrigin::root()));
+			index
+		};
+		// The whole treasury: the payout fails and the treasury stays.
+		let all = spend(whole);
+		assert!(crate::Treasury::payout(RuntimeOrigin::signed(alice()), all).is_err());
+		assert_eq!(Balances::balance(&treasury), whole);
+		// All it can pay keeping alive: paid; the existential deposit stays.
+		let most = spend(whole - EXISTENTIAL_DEPOSIT);
+		assert_ok!(crate::Treasury::payout(RuntimeOrigin::signed(alice()), most));
+		assert_eq!(Balances::balance(&treasury), EXISTENTIAL_DEPOSIT);
+		assert!(frame_system::Pallet::<Runtime>::account_exists(&treasury));
+		// Dust below the existential deposit still lands in it, counted by nothing, changing
+		// nothing.
+		let dust = EXISTENTIAL_DEPOSIT / 3;
+		assert_ok!(Balances::transfer_allow_death(
+			RuntimeOrigin::signed(bob()),
+			alice().into(),
+			Balances::balance(&bob()) - dust
+		));
+		assert_eq!(Balances::balance(&treasury), EXISTENTIAL_DEPOSIT + dust);
+		assert_eq!(Balances::total_issuance(), issuance);
+		crate::Treasury::on_initialize(2);
+		assert_ok!(crate::Bme::do_try_state());
+	});
+}
+
+#[test]
+fn a_validator_cannot_purge_its_session_keys_and_a_former_one_can() {
+	dev_ext().execute_with(|| {
+		let validator = alice();
+		assert!(pallet_session::Validators::<Runtime>::get().contains(&validator));
+		assert_eq!(
+			crate::ValidatorSet::purge_keys(RuntimeOrigin::signed(validator.clone())),
+			Err(pallet_crucible_validator_set::Error::<Runtime>::StillValidator.into())
+		);
+		assert!(pallet_session::NextKeys::<Runtime>::contains_key(&validator));
+		// Bob registers keys, never becomes a validator, and leaves with his deposit.
+		let keys = crate::SessionKeys {
+			aura: sp_consensus_aura::sr25519::AuthorityId::from(Sr25519Keyring::Bob.public()),
+			grandpa: sp_consensus_grandpa::AuthorityId::from(
+				sp_keyring::Ed25519Keyring::Bob.public(),
+			),
+		};
+		pallet_session::NextKeys::<Runtime>::insert(bob(), keys);
+		let before = Balances::balance(&bob());
+		assert_ok!(crate::ValidatorSet::purge_keys(RuntimeOrigin::signed(bob())));
+		assert!(!pallet_session::NextKeys::<Runtime>::contains_key(bob()));
+		assert_eq!(Balances::balance(&bob()), before);
+		System::assert_last_event(
+			pallet_crucible_validator_set::Event::<Runtime>::KeysPurged { who: bob() }.into(),
+		);
+	});
+}
+
+#[test]
+fn every_genesis_preset_passes_the_governed_parameter_checks() {
+	use crate::genesis_config_presets as presets;
+	use pallet_crucible_bme::{check_governed, MarketParams, OracleParams};
+	for (name, preset) in [
+		("development", presets::development_config_genesis()),
+		("local", presets::local_config_genesis()),
+		("testnet", presets::testnet_config_genesis()),
+	] {
+		let bme = &preset["bme"];
+		let oracle: OracleParams = serde_json::from_value(bme["oracle"].clone()).unwrap();
+		let market: MarketParams = serde_json::from_value(bme["market"].clone()).unwrap();
+		assert!(oracle.is_valid(16, 1_200), "{name}: oracle");
+		assert!(market.is_valid(), "{name}: market");
+		assert_eq!(check_governed(&oracle, &market), Ok(()), "{name}");
+	}
 }
