@@ -219,28 +219,40 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Pays up to `budget` requests after `cursor`. Returns the steps taken and the cursor
-	/// to resume from (`None` when the queue is done).
+	/// Pays up to `budget` eligible requests after `cursor`, walking [`Queue`] in round order
+	/// and stopping at the first request not yet eligible. Returns the steps taken and the
+	/// cursor to resume from (`None` when the eligible requests are done).
 	pub(crate) fn redeem_steps(
 		batch: &mut Batch,
 		cursor: Option<Cursor>,
 		budget: u32,
 	) -> (u32, Option<Cursor>) {
-		let page: Vec<(T::AccountId, Request)> = match &cursor {
-			Some(key) => Requests::<T>::iter_from(key.to_vec()),
-			None => Requests::<T>::iter(),
-		}
-		.take(budget as usize)
-		.collect();
 		let Some(price) = batch.price else { return (0, None) };
 		let next_round = NextRound::<T>::get();
+		let keys = match &cursor {
+			Some(key) => Queue::<T>::iter_keys_from(key.to_vec()),
+			None => Queue::<T>::iter_keys(),
+		};
+		let mut page: Vec<(RoundKey, T::AccountId)> = Vec::new();
+		let mut done = true;
+		for (round, who) in keys {
+			if EpochIndex::from_be_bytes(round) >= next_round {
+				break;
+			}
+			page.push((round, who));
+			if page.len() as u32 >= budget {
+				done = false;
+				break;
+			}
+		}
 		let steps = page.len() as u32;
 		let mut last = None;
-		for (who, request) in page {
-			last = Some(Requests::<T>::hashed_key_for(&who));
-			if request.round >= next_round {
+		for (round, who) in page {
+			last = Some(Queue::<T>::hashed_key_for(round, &who));
+			let Some(request) = Requests::<T>::get(&who) else {
+				// The index and the requests agree (`try_state`): nothing to pay.
 				continue;
-			}
+			};
 			let credits = match batch.fill {
 				None => request.credits,
 				Some((cap, need)) => Credits(math::pro_rata(request.credits.0, cap, need)),
@@ -274,12 +286,12 @@ impl<T: Config> Pallet<T> {
 			let left = request.credits.saturating_sub(credits);
 			if left.is_zero() {
 				Requests::<T>::remove(&who);
+				Queue::<T>::remove(round, &who);
 				RequestCount::<T>::mutate(|c| c.saturating_dec());
 			} else {
 				Requests::<T>::insert(&who, Request { credits: left, ..request });
 			}
 		}
-		let done = steps < budget;
 		let next = if done {
 			None
 		} else {

@@ -1,6 +1,6 @@
 //! The invariants `try_state` checks.
 
-use crate::pallet::*;
+use crate::{pallet::*, types::round_key};
 use crucible_primitives::{bme::Credits, Balance};
 use frame_support::{
 	ensure,
@@ -51,6 +51,13 @@ impl<T: Config> Pallet<T> {
 		ensure!(queued == t.queued, "queued total differs from the requests");
 		ensure!(eligible == t.eligible, "eligible total differs from the requests");
 		ensure!(count == RequestCount::<T>::get(), "request count differs");
+		let mut indexed = 0u32;
+		for (round, who) in Queue::<T>::iter_keys() {
+			let request = Requests::<T>::get(&who).ok_or("a queue entry without a request")?;
+			ensure!(round_key(request.round) == round, "a request queued under another round");
+			indexed += 1;
+		}
+		ensure!(indexed == count, "requests missing from the queue index");
 		let rounds =
 			Rounds::<T>::iter_values().fold(Credits::ZERO, |acc, r| acc.saturating_add(r.credits));
 		ensure!(

@@ -109,7 +109,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero};
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -198,6 +198,13 @@ pub mod pallet {
 	/// Open redemption requests, one per account.
 	#[pallet::storage]
 	pub type Requests<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Request>;
+
+	/// Open requests by round and account: the round big-endian under the identity hasher, so
+	/// they iterate in round order and a boundary's redeem phase walks the eligible rounds only,
+	/// stopping at the first request that is not eligible yet.
+	#[pallet::storage]
+	pub type Queue<T: Config> =
+		StorageDoubleMap<_, Identity, RoundKey, Blake2_128Concat, T::AccountId, (), OptionQuery>;
 
 	/// Number of open requests.
 	#[pallet::storage]
@@ -559,9 +566,13 @@ pub mod pallet {
 			let round = Self::round_for(ripe_at);
 
 			match previous {
-				Some(r) => Self::unqueue(&r),
+				Some(r) => {
+					Self::unqueue(&r);
+					Queue::<T>::remove(round_key(r.round), &who);
+				}
 				None => RequestCount::<T>::mutate(|c| c.saturating_inc()),
 			}
+			Queue::<T>::insert(round_key(round), &who, ());
 			Rounds::<T>::mutate(round, |slot| {
 				let mut entry = slot.unwrap_or_default();
 				entry.credits = entry.credits.saturating_add(queued);

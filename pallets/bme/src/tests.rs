@@ -861,6 +861,47 @@ mod ledger {
 mod redemption {
 	use super::*;
 
+	/// Blocks from the epoch's end until its boundary completed, with one eligible request and
+	/// `ineligible` requests made in the boundary's last TWAP window.
+	fn boundary_length(ineligible: u32) -> u64 {
+		new_test_ext().execute_with(|| {
+			make_live(usd(1000));
+			earn(ALICE, BOB, 1, credits(100));
+			assert_ok!(Bme::redeem(RuntimeOrigin::signed(BOB), credits(90)));
+			let epoch = Epoch::<Test>::get();
+			let end = (epoch.start + epoch.length) as u64;
+			while System::block_number() < end - 2 {
+				feed_for(usd(1000), 1);
+			}
+			for i in 0..ineligible {
+				let who = 10_000 + u64::from(i);
+				Accounts::<Test>::mutate(who, |a| a.earned = credits(10));
+				Totals::<Test>::mutate(|t| {
+					t.minted = t.minted.saturating_add(credits(10));
+					t.earned = t.earned.saturating_add(credits(10));
+				});
+				assert_ok!(Bme::redeem(RuntimeOrigin::signed(who), credits(10)));
+			}
+			assert_eq!(RequestCount::<Test>::get(), ineligible + 1);
+			let before = balance(BOB);
+			while !Summaries::<Test>::contains_key(epoch.index) {
+				feed_for(usd(1000), 1);
+			}
+			assert!(balance(BOB) > before, "the eligible request is paid");
+			assert_eq!(RequestCount::<Test>::get(), ineligible, "the others wait, whole");
+			if ineligible <= 1_000 {
+				check();
+			}
+			System::block_number() - end
+		})
+	}
+
+	#[test]
+	fn forty_thousand_ineligible_requests_do_not_lengthen_a_boundary() {
+		// Today's code walked every open request, 8 per block here: 5,000 blocks.
+		assert_eq!(boundary_length(40_000), boundary_length(0));
+	}
+
 	#[test]
 	fn redeem_errors_change_nothing() {
 		new_test_ext().execute_with(|| {

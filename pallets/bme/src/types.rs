@@ -556,6 +556,14 @@ pub struct EpochState {
 	pub adjusted_down: Balance,
 }
 
+/// A round's key in [`crate::Queue`]: its index big-endian, so keys sort by round.
+pub type RoundKey = [u8; 4];
+
+/// The [`crate::Queue`] key of `round`.
+pub fn round_key(round: EpochIndex) -> RoundKey {
+	round.to_be_bytes()
+}
+
 /// Longest reason of a noted issuance adjustment, in bytes.
 pub const MAX_ADJUSTMENT_REASON: u32 = 128;
 
