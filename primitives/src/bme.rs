@@ -618,16 +618,20 @@ pub struct EpochPage {
 
 sp_api::decl_runtime_apis! {
 	/// Queries of the `bme` pallet, for explorers and the node's `crucible_*` JSON-RPC methods.
+	/// Each says the most storage entries it reads, whatever its arguments (the pallet's
+	/// `runtime_apis_read_a_bounded_amount_whatever_the_arguments` test counts them).
 	pub trait BmeApi<AccountId> where AccountId: codec::Codec {
-		/// The live price with each feed, and the breaker.
+		/// The live price with each feed, and the breaker. Reads 6 entries (the feeder list is
+		/// one entry of at most 16 feeders).
 		fn price() -> PriceView<AccountId>;
-		/// Credits outstanding by bucket.
+		/// Credits outstanding by bucket. Reads 1 entry.
 		fn credits() -> CreditTotals;
-		/// One account's credits.
+		/// One account's credits. Reads 4 entries.
 		fn account(who: AccountId) -> AccountCreditsView;
 		/// CRU supply: cumulative flows, the remint pool, net change over 24 and 720 epochs.
+		/// Reads at most 752 entries (the summaries of the last 24 and 720 epochs).
 		fn supply() -> SupplyView;
-		/// The redemption queue.
+		/// The redemption queue. Reads 10 entries.
 		fn queue() -> QueueView;
 		/// Summaries of completed epochs, newest first: up to `limit` (at most 100) epochs
 		/// older than `before` (or the newest, when `None`; a `before` past the running epoch

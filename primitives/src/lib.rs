@@ -13,6 +13,8 @@ extern crate alloc;
 pub mod bme;
 pub mod leases;
 pub mod providers;
+#[cfg(feature = "test-utils")]
+pub mod testing;
 
 use sp_runtime::{
 	generic,

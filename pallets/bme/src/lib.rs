@@ -590,14 +590,12 @@ pub mod pallet {
 		}
 
 		/// A registered feeder's price (US dollars per CRU). Counts from the next block; one per
-		/// feeder per block. [`CheckFeeder`] keeps a non-feeder's feed out of the pool and gives
-		/// feeders' feeds a fixed priority. Normal class (an operational call would put a batch
-		/// of them in the operational lane); the fee is charged up front and refunded to a
-		/// registered feeder, so a batch of feeds from anyone else pays (pallet-utility makes a
-		/// batch free when all its calls are declared free, and [`CheckFeeder`] sees only the
-		/// outer call).
+		/// feeder per block. Free: [`CheckFeeder`] keeps a feed signed by anyone else out of the
+		/// pool and out of blocks, and gives feeders' feeds a fixed priority. Normal class: an
+		/// operational call would put a batch of them in the operational lane (a batch of
+		/// feeds pays like any batch: pallet-utility's batches are always charged).
 		#[pallet::call_index(2)]
-		#[pallet::weight((T::WeightInfo::submit_price(T::MaxFeeders::get()), DispatchClass::Normal, Pays::Yes))]
+		#[pallet::weight((T::WeightInfo::submit_price(T::MaxFeeders::get()), DispatchClass::Normal, Pays::No))]
 		pub fn submit_price(origin: OriginFor<T>, price: Price) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			ensure!(!price.is_zero(), Error::<T>::ZeroPrice);

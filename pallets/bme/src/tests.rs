@@ -241,11 +241,10 @@ mod oracle {
 	fn only_registered_feeders_feed_for_free_once_per_block() {
 		new_test_ext().execute_with(|| {
 			let call = crate::Call::<Test>::submit_price { price: usd(1000) };
-			// Normal class, charged up front: nesting feeds in a batch buys no lane and no
-			// free ride.
+			// Normal class and free: nesting feeds in a batch buys no lane.
 			let info = call.get_dispatch_info();
 			assert_eq!(info.class, frame_support::dispatch::DispatchClass::Normal);
-			assert_eq!(info.pays_fee, Pays::Yes);
+			assert_eq!(info.pays_fee, Pays::No);
 			let post = Bme::submit_price(RuntimeOrigin::signed(FEEDERS[0]), usd(1000)).unwrap();
 			assert_eq!(post.pays_fee, Pays::No);
 			assert_noop!(
@@ -1390,6 +1389,36 @@ mod issuance {
 
 mod views {
 	use super::*;
+
+	/// Every BME runtime API on hostile arguments reads a bounded number of trie nodes (a
+	/// read walks a few nodes of this small trie: the budgets are generous multiples).
+	#[test]
+	fn runtime_apis_read_a_bounded_amount_whatever_the_arguments() {
+		use crucible_primitives::testing::with_read_budget;
+		let mut ext = new_test_ext();
+		ext.execute_with(|| {
+			make_live(usd(1000));
+			earn(ALICE, BOB, 1, credits(100));
+			assert_ok!(Bme::redeem(RuntimeOrigin::signed(BOB), credits(50)));
+			for _ in 0..12 {
+				next_boundary(usd(1000));
+			}
+		});
+		// 12 summaries: 12 summary reads plus three entries, about ten nodes each.
+		let (page, reads) =
+			with_read_budget(&mut ext, 400, || Bme::epochs_page(Some(u32::MAX), u32::MAX));
+		assert_eq!(page.epochs.len(), 12);
+		assert!(reads > 0);
+		let (page, _) = with_read_budget(&mut ext, 400, || Bme::epochs_page(Some(7), 100));
+		assert_eq!(page.epochs.first().map(|s| s.epoch), Some(6));
+		let (page, _) = with_read_budget(&mut ext, 100, || Bme::epochs_page(Some(0), u32::MAX));
+		assert!(page.epochs.is_empty() && page.next.is_none());
+		let _ = with_read_budget(&mut ext, 400, Bme::price_view);
+		let _ = with_read_budget(&mut ext, 200, || Bme::account_view(u64::MAX));
+		let _ = with_read_budget(&mut ext, 200, || Bme::account_view(BOB));
+		let _ = with_read_budget(&mut ext, 400, Bme::supply_view);
+		let _ = with_read_budget(&mut ext, 200, Bme::queue_view);
+	}
 
 	#[test]
 	fn views_report_the_state() {

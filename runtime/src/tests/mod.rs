@@ -280,7 +280,10 @@ fn every_genesis_preset_passes_the_governed_parameter_checks() {
 		let bme = &preset["bme"];
 		let oracle: OracleParams = serde_json::from_value(bme["oracle"].clone()).unwrap();
 		let market: MarketParams = serde_json::from_value(bme["market"].clone()).unwrap();
-		assert!(oracle.is_valid(16, 1_200), "{name}: oracle");
+		use frame_support::traits::Get;
+		type Bme = <Runtime as pallet_crucible_bme::Config>::MaxFeeders;
+		type Window = <Runtime as pallet_crucible_bme::Config>::MaxTwapWindow;
+		assert!(oracle.is_valid(Bme::get(), Window::get()), "{name}: oracle");
 		assert!(market.is_valid(), "{name}: market");
 		assert_eq!(check_governed(&oracle, &market), Ok(()), "{name}");
 	}
