@@ -5,11 +5,15 @@ cd "$(dirname "$0")/.."
 
 # System packages: protoc (litep2p / sc-network build scripts), OpenSSL headers (litep2p's
 # WebRTC, with OPENSSL_NO_VENDOR=1), pkg-config, a C/C++ compiler (wasm-opt, zstd, ...).
+# Node.js and npm run the zombienet test (`make test`); any Node.js on the PATH will do.
 packages=(protobuf-compiler libssl-dev pkg-config g++ make)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	missing+=(nodejs npm)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "setup: installing ${missing[*]}"
 	sudo=""

@@ -10,7 +10,8 @@
 # Environment:
 #   CRUCIBLE_NODE        node binary (default: $CARGO_TARGET_DIR/release/crucible-node)
 #   CARGO_TARGET_DIR     cargo's target dir (default: $HOME/.cache/crucible/target)
-#   CRUCIBLE_CHAIN_SPEC  raw chain spec (default: chain-specs/local-raw.json in the repository)
+#   CRUCIBLE_CHAIN_SPEC  raw chain spec (default: `local`, exported raw from the node binary
+#                        into a temporary directory, so the network runs the runtime just built)
 set -euo pipefail
 
 ZOMBIENET_CLI_VERSION="1.3.138" # keep in step with zombienet/package.json
@@ -20,7 +21,7 @@ if [ "$#" -gt 0 ]; then shift; fi
 case "$mode" in
 	test | spawn) ;;
 	-h | --help)
-		sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -45,12 +46,17 @@ chain_spec="${CRUCIBLE_CHAIN_SPEC:+$(abspath "$CRUCIBLE_CHAIN_SPEC")}"
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd "$script_dir/.." && pwd)"
 cd "$repo_root"
-chain_spec="${chain_spec:-$repo_root/chain-specs/local-raw.json}"
 
 if [ ! -x "$node_bin" ]; then
 	echo "error: node binary not found or not executable: $node_bin" >&2
 	echo "       build it first (make build), or point CRUCIBLE_NODE at it" >&2
 	exit 1
+fi
+if [ -z "$chain_spec" ]; then
+	spec_dir="$(mktemp -d)"
+	trap 'rm -rf "$spec_dir"' EXIT
+	chain_spec="$spec_dir/local-raw.json"
+	"$node_bin" export-chain-spec --chain local --raw --output "$chain_spec" 2>/dev/null
 fi
 if [ ! -f "$chain_spec" ]; then
 	echo "error: chain spec not found: $chain_spec" >&2
@@ -74,12 +80,18 @@ if [ "$installed" != "$ZOMBIENET_CLI_VERSION" ] || [ ! -x zombienet/node_modules
 	npm install --prefix zombienet --no-audit --no-fund
 fi
 
-# Read by zombienet/local.toml's templates.
+# Read by zombienet/local.toml's templates (and zombienet/node.sh).
 export CRUCIBLE_NODE="$node_bin"
+export CRUCIBLE_NODE_WRAPPER="$repo_root/zombienet/node.sh"
 export CRUCIBLE_CHAIN_SPEC="$chain_spec"
 
 echo "==> zombienet $mode (native): node $CRUCIBLE_NODE, chain spec $CRUCIBLE_CHAIN_SPEC"
+# Not exec'd: the temporary spec is removed when zombienet ends.
+status=0
 if [ "$mode" = spawn ]; then
-	exec zombienet/node_modules/.bin/zombienet "$@" spawn --provider native zombienet/local.toml
+	zombienet/node_modules/.bin/zombienet "$@" spawn --provider native zombienet/local.toml || status=$?
+else
+	zombienet/node_modules/.bin/zombienet "$@" test --provider native zombienet/local.zndsl ||
+		status=$?
 fi
-exec zombienet/node_modules/.bin/zombienet "$@" test --provider native zombienet/local.zndsl
+exit "$status"

@@ -36,7 +36,14 @@ impl SubstrateCli for Cli {
 	fn load_spec(&self, id: &str) -> Result<Box<dyn sc_service::ChainSpec>, String> {
 		Ok(match id {
 			"dev" => Box::new(chain_spec::development()?),
-			"" | "local" => Box::new(chain_spec::local_testnet()?),
+			// No `--chain` (and no `--dev`): refuse rather than start `local`, whose validators
+			// are public dev keys.
+			"" => {
+				return Err(
+					"no chain given: pass --chain dev|local|testnet|<file> (or --dev)".into()
+				)
+			}
+			"local" => Box::new(chain_spec::local_testnet()?),
 			"testnet" => Box::new(chain_spec::testnet()?),
 			path => {
 				let path = std::path::PathBuf::from(path);

@@ -56,9 +56,18 @@ pub fn repo_root() -> PathBuf {
 	Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the repo").to_path_buf()
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A free TCP port on 127.0.0.1, never one this process handed out before (tests run in
+/// parallel threads: two nodes asking at once would otherwise be told the same port).
 pub fn free_port() -> u16 {
-	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+	static HANDED_OUT: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+		std::sync::Mutex::new(std::collections::BTreeSet::new());
+	let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+	loop {
+		let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+		if handed_out.insert(port) {
+			return port;
+		}
+	}
 }
 
 /// A running `crucible-node`.
@@ -101,7 +110,20 @@ impl NodeBuilder {
 		let node_key = <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(
 			&(rpc_port, p2p_port, nanos.as_nanos()).encode(),
 		);
-		let child = Command::new(node_binary())
+		let mut command = Command::new(node_binary());
+		// The node dies with the thread that spawned it (this test's thread), even if the test
+		// process is killed before `Node`'s drop runs.
+		// SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+		unsafe {
+			use std::os::unix::process::CommandExt;
+			command.pre_exec(|| {
+				if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+					return Err(std::io::Error::last_os_error());
+				}
+				Ok(())
+			});
+		}
+		let child = command
 			.arg("--chain")
 			.arg(&self.chain)
 			.arg("--base-path")

@@ -65,3 +65,15 @@ fn missing_or_malformed_chain_spec_exits_with_a_one_line_reason() {
 		assert_one_line_error(&["export-chain-spec", "--chain", spec]);
 	}
 }
+
+#[test]
+fn no_chain_exits_with_a_one_line_error_naming_the_choices() {
+	let dir = tempfile::tempdir().unwrap();
+	let base = dir.path().join("base");
+	let out =
+		Command::new(node_binary()).args(["--base-path", base.to_str().unwrap()]).output().unwrap();
+	assert_eq!(out.status.code(), Some(1));
+	let stderr = String::from_utf8_lossy(&out.stderr);
+	assert!(stderr.contains("--chain dev|local|testnet|<file>"), "{stderr}");
+	assert_one_line_error(&["--base-path", base.to_str().unwrap()]);
+}
