@@ -57,6 +57,7 @@ pub mod pallet {
 	use super::{logic, types::*, ProviderRegistry, Reputation, Slashing, WeightInfo};
 	use alloc::{collections::BTreeMap, string::String, vec::Vec};
 	use crucible_primitives::{
+		endpoint,
 		providers::{
 			BondView, DeviceId, DeviceState, DeviceUse, DeviceView, GpuClass, GpuModelId,
 			GpuModelView, ModelSupplyView, ProviderFilter, ProviderPage, ProviderStatus,
@@ -75,7 +76,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::traits::UniqueSaturatedInto;
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -221,6 +222,10 @@ pub mod pallet {
 		InsufficientBond,
 		/// The endpoint is not an `http(s)://host[:port][/path]` URL within the bound.
 		MalformedEndpoint,
+		/// The endpoint's host is not public (`localhost`, `*.local`, a loopback, private,
+		/// link-local or otherwise non-public IP) and this chain does not allow private
+		/// endpoints: validators' off-chain workers fetch it.
+		PrivateEndpoint,
 		/// The region is not a code of lowercase letters, digits and inner hyphens.
 		MalformedRegion,
 		/// Metadata or a reason is too long, not UTF-8, or has control characters.
@@ -583,8 +588,13 @@ pub mod pallet {
 		}
 
 		fn endpoint(raw: Vec<u8>) -> Result<Endpoint, DispatchError> {
-			logic::check_endpoint(&raw, MAX_ENDPOINT_LEN as usize)
-				.map_err(|_| Error::<T>::MalformedEndpoint)?;
+			let allow_private = Params::<T>::get().allow_private_endpoints;
+			endpoint::check_endpoint(&raw, MAX_ENDPOINT_LEN as usize, allow_private).map_err(
+				|e| match e {
+					endpoint::EndpointError::NotPublic => Error::<T>::PrivateEndpoint,
+					_ => Error::<T>::MalformedEndpoint,
+				},
+			)?;
 			Ok(raw.try_into().map_err(|_| Error::<T>::MalformedEndpoint)?)
 		}
 

@@ -163,7 +163,7 @@ mod registration {
 			assert_eq!(region.len(), crate::MAX_REGION_LEN as usize);
 			let meta = "é".repeat(crate::MAX_METADATA_LEN as usize / 2);
 			assert_ok!(try_register(ALICE, &endpoint, region, 1, meta.as_bytes()));
-			assert_ok!(try_register(BOB, b"http://[2001:db8::1]:9000", b"de", 2, b""));
+			assert_ok!(try_register(BOB, b"http://[2606:4700::1111]:9000", b"de", 2, b""));
 			assert_eq!(held(ALICE), BASE);
 			assert_eq!(held(BOB), BASE);
 		});
@@ -229,16 +229,55 @@ mod registration {
 	}
 
 	#[test]
+	fn private_endpoints_are_refused_unless_the_chain_allows_them() {
+		new_test_ext().execute_with(|| {
+			let private: [&[u8]; 5] = [
+				b"http://10.0.0.7:8080/w",
+				b"http://169.254.169.254/latest/meta-data/",
+				b"http://localhost:9000",
+				b"http://[::1]:80",
+				b"http://gpu.local",
+			];
+			for url in private {
+				assert_noop!(
+					try_register(ALICE, url, REGION, 1, b"Acme"),
+					Error::<Test>::PrivateEndpoint
+				);
+			}
+			// Today's check took `http://0x7f000001/` (127.0.0.1 through inet_aton).
+			assert_noop!(
+				try_register(ALICE, b"http://0x7f000001/", REGION, 1, b"Acme"),
+				Error::<Test>::MalformedEndpoint
+			);
+			register(ALICE, 1);
+			for url in private {
+				assert_noop!(
+					Providers::set_endpoint(RuntimeOrigin::signed(ALICE), url.to_vec()),
+					Error::<Test>::PrivateEndpoint
+				);
+			}
+			// A dev chain allows them.
+			assert_ok!(Providers::set_params(
+				RuntimeOrigin::root(),
+				ProviderParams { allow_private_endpoints: true, ..params() }
+			));
+			for url in private {
+				assert_ok!(Providers::set_endpoint(RuntimeOrigin::signed(ALICE), url.to_vec()));
+			}
+		});
+	}
+
+	#[test]
 	fn set_endpoint_changes_the_endpoint() {
 		test(|| {
 			register(ALICE, 1);
 			assert_ok!(Providers::set_endpoint(
 				RuntimeOrigin::signed(ALICE),
-				b"http://10.0.0.7:8080/w".to_vec()
+				b"http://8.8.4.4:8080/w".to_vec()
 			));
 			System::assert_last_event(Event::EndpointChanged { who: ALICE }.into());
-			assert_eq!(&Records::get(ALICE).unwrap().endpoint[..], b"http://10.0.0.7:8080/w");
-			assert_eq!(Providers::provider_view(ALICE).unwrap().endpoint, "http://10.0.0.7:8080/w");
+			assert_eq!(&Records::get(ALICE).unwrap().endpoint[..], b"http://8.8.4.4:8080/w");
+			assert_eq!(Providers::provider_view(ALICE).unwrap().endpoint, "http://8.8.4.4:8080/w");
 			assert_noop!(
 				Providers::set_endpoint(RuntimeOrigin::signed(ALICE), b"ftp://x".to_vec()),
 				Error::<Test>::MalformedEndpoint
@@ -707,6 +746,7 @@ mod governance {
 					datacenter: 800 * CRU,
 				},
 				unbonding_period: 3,
+				allow_private_endpoints: false,
 			};
 			assert_ok!(Providers::set_params(RuntimeOrigin::root(), new));
 			System::assert_last_event(Event::ParamsSet { params: new }.into());
@@ -1475,6 +1515,7 @@ mod properties {
 						datacenter: 400 * CRU * k + 7,
 					},
 					unbonding_period: k as u32,
+					allow_private_endpoints: false,
 				};
 				Providers::set_params(RuntimeOrigin::root(), params)
 			}

@@ -187,6 +187,10 @@ pub struct ProviderParams {
 	pub device_bonds: ClassBonds,
 	/// Blocks between `deregister` and `withdraw_bond`; the bond stays slashable meanwhile.
 	pub unbonding_period: BlockNumber,
+	/// Whether endpoints may be private: `localhost`, `*.local`, loopback, RFC 1918, link-local
+	/// and every other IP that is not public unicast ([`crucible_primitives::endpoint`]).
+	/// Validators' off-chain workers fetch endpoints, so only dev and local chains set it.
+	pub allow_private_endpoints: bool,
 }
 
 impl ProviderParams {
@@ -202,12 +206,14 @@ impl ProviderParams {
 				datacenter: 500 * CRU,
 			},
 			unbonding_period: 7 * DAYS,
+			allow_private_endpoints: false,
 		}
 	}
 
-	/// Development chains: the same bonds, five blocks of unbonding.
+	/// Development chains: the same bonds, five blocks of unbonding, private endpoints (the
+	/// worker client runs on the same machine or network).
 	pub const fn development() -> Self {
-		Self { unbonding_period: 5, ..Self::production() }
+		Self { unbonding_period: 5, allow_private_endpoints: true, ..Self::production() }
 	}
 
 	/// Whether the parameters make sense: a bond of zero would make registration free.
