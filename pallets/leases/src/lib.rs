@@ -259,6 +259,18 @@ pub mod pallet {
 		BidPlaced { order: OrderId, provider: T::AccountId, price: Credits, devices: Vec<DeviceId> },
 		/// A bid lost or became void: its devices and deposit are free again.
 		BidReleased { order: OrderId, provider: T::AccountId },
+		/// Releasing a bid found less on hold than its deposit, or devices not offered for its
+		/// order: a broken invariant (`try_state` names it). What could be released was.
+		BidReleaseDefect {
+			order: OrderId,
+			provider: T::AccountId,
+			/// The deposit the bid should have held.
+			deposit: Balance,
+			/// What was released of it.
+			released: Balance,
+			/// Whether its devices were released as offered for this order.
+			devices_released: bool,
+		},
 		/// An order closed without a lease; its escrow went back to the tenant.
 		OrderClosed {
 			order: OrderId,
@@ -755,24 +767,38 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Release a bid's deposit.
-		fn release_deposit(bid: &BidOf<T>) {
-			if bid.deposit > 0 {
-				let _ = T::Currency::release(
-					&HoldReason::BidDeposit.into(),
-					&bid.provider,
-					bid.deposit,
-					Precision::BestEffort,
-				);
+		/// Release a bid's deposit; returns what was released.
+		fn release_deposit(bid: &BidOf<T>) -> Balance {
+			if bid.deposit == 0 {
+				return 0;
 			}
+			T::Currency::release(
+				&HoldReason::BidDeposit.into(),
+				&bid.provider,
+				bid.deposit,
+				Precision::BestEffort,
+			)
+			.unwrap_or(0)
 		}
 
-		/// Free a bid's devices and deposit.
+		/// Free a bid's devices and deposit. A bid whose devices are not offered for `order` or
+		/// whose deposit is not wholly on hold is a broken invariant: what can be released is,
+		/// and [`Event::BidReleaseDefect`] says what could not.
 		fn release_bid(order: OrderId, bid: &BidOf<T>) {
-			let released =
-				T::Registry::release(&bid.provider, &bid.devices, DeviceUse::Offered(order));
-			debug_assert!(released.is_ok(), "a bid's devices are offered for its order");
-			Self::release_deposit(bid);
+			let devices_released =
+				T::Registry::release(&bid.provider, &bid.devices, DeviceUse::Offered(order))
+					.is_ok();
+			let released = Self::release_deposit(bid);
+			if !devices_released || released < bid.deposit {
+				frame_support::defensive!("a bid's devices and deposit are held for its order");
+				Self::deposit_event(Event::BidReleaseDefect {
+					order,
+					provider: bid.provider.clone(),
+					deposit: bid.deposit,
+					released,
+					devices_released,
+				});
+			}
 			Self::deposit_event(Event::BidReleased { order, provider: bid.provider.clone() });
 		}
 
@@ -822,7 +848,17 @@ pub mod pallet {
 			Agenda::<T>::remove(o.bid_until, Task::CloseBidding(order));
 			for (i, bid) in bids.iter().enumerate() {
 				if i == index {
-					Self::release_deposit(bid);
+					let released = Self::release_deposit(bid);
+					if released < bid.deposit {
+						frame_support::defensive!("the winning bid's deposit is on hold");
+						Self::deposit_event(Event::BidReleaseDefect {
+							order,
+							provider: bid.provider.clone(),
+							deposit: bid.deposit,
+							released,
+							devices_released: true,
+						});
+					}
 				} else {
 					Self::release_bid(order, bid);
 				}

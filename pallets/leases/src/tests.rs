@@ -615,6 +615,41 @@ fn only_the_tenant_accepts_and_only_an_active_bidder() {
 	});
 }
 
+/// A bid whose deposit is no longer on hold (a broken invariant, forced here) is released as
+/// far as it can be and reported, not silently. (Release builds only: `defensive!` panics in
+/// debug builds, as it should.)
+#[cfg(not(debug_assertions))]
+#[test]
+fn a_bid_released_without_its_deposit_on_hold_is_reported() {
+	use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+	new_test_ext().execute_with(|| {
+		market();
+		let o = order(ALICE, 2, credits(5), 20, credits(100));
+		bid(PROV_A, o, credits(4), &[0, 1]);
+		let deposit = deposits(PROV_A);
+		assert!(deposit > 0);
+		assert_ok!(Balances::release(
+			&HoldReason::BidDeposit.into(),
+			&PROV_A,
+			deposit,
+			Precision::Exact
+		));
+		assert_ok!(Leases::cancel_order(signed(ALICE), o));
+		System::assert_has_event(
+			Event::BidReleaseDefect {
+				order: o,
+				provider: PROV_A,
+				deposit,
+				released: 0,
+				devices_released: true,
+			}
+			.into(),
+		);
+		assert!(all_free(PROV_A));
+		check();
+	});
+}
+
 #[test]
 fn cancelling_an_order_refunds_the_escrow_and_releases_every_bid() {
 	test(|| {

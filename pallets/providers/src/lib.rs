@@ -998,11 +998,14 @@ pub mod pallet {
 					})
 				};
 				// A beneficiary that cannot receive it (a new account and less than the
-				// existential deposit) does not stop the slash: the treasury takes it.
-				if transfer(&to).is_err() && to != treasury {
+				// existential deposit) does not stop the slash: the treasury takes it. When the
+				// treasury cannot either, nothing is moved and nothing is recorded.
+				let mut moved = transfer(&to);
+				if moved.is_err() && to != treasury {
 					to = treasury;
-					transfer(&to)?;
+					moved = transfer(&to);
 				}
+				moved?;
 				provider.slashed = provider.slashed.saturating_add(amount);
 				Providers::<T>::insert(who, provider);
 			}

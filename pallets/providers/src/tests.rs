@@ -1013,6 +1013,23 @@ mod slashing {
 	}
 
 	#[test]
+	fn a_slash_the_treasury_cannot_receive_is_not_recorded() {
+		test(|| {
+			register(ALICE, 1);
+			// The treasury account is gone: a slash below the existential deposit cannot
+			// create it.
+			assert_ok!(Balances::transfer_all(RuntimeOrigin::signed(TREASURY), BOB, false));
+			assert_eq!(free(TREASURY), 0);
+			let before = Records::get(ALICE).unwrap();
+			System::reset_events();
+			assert!(slash(ALICE, CRU / 10_000, None).is_err());
+			assert_eq!(held(ALICE), BASE);
+			assert_eq!(Records::get(ALICE).unwrap(), before, "no slash recorded");
+			assert!(System::events().is_empty());
+		});
+	}
+
+	#[test]
 	fn slash_moves_held_cru_to_the_beneficiary_or_treasury() {
 		test(|| {
 			register(ALICE, 1);
