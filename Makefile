@@ -17,7 +17,7 @@ comma := ,
 space := $(empty) $(empty)
 
 .PHONY: setup build run test test-pallets test-benchmarks weights lease-scaling econ-report fmt lint \
-	chain-specs zombienet
+	chain-specs testnet-spec zombienet
 
 setup:
 	@scripts/setup.sh
@@ -67,9 +67,15 @@ fmt:
 lint: setup
 	cargo clippy $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
 
-## Re-export chain-specs/ from the current node.
+## Re-export chain-specs/{dev,local}*.json from the current node (testnet's is committed).
 chain-specs: build
 	scripts/export-chain-specs.sh $(NODE)
+
+## Regenerate the testnet template chain-specs/testnet{,-raw}.json from the runtime's testnet
+## preset (its genesis hash changes: re-pin it in tests/tests/e2e/cli.rs).
+testnet-spec: build
+	$(NODE) export-chain-spec --chain testnet-template --output chain-specs/testnet.json
+	$(NODE) export-chain-spec --chain testnet-template --raw --output chain-specs/testnet-raw.json
 
 ## The 4-validator zombienet test (installs @zombienet/cli with npm if missing).
 zombienet: build

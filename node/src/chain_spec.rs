@@ -1,5 +1,8 @@
-//! The built-in chain specs: `dev`, `local` and `testnet`. Their genesis comes from the
-//! runtime's presets; `chain-specs/` holds them exported.
+//! The built-in chain specs: `dev` and `local` (their genesis from the runtime's presets, built
+//! with this node's wasm; `chain-specs/` holds them exported) and `testnet`, the committed raw
+//! spec `chain-specs/testnet-raw.json` as it is, so every node that joins it agrees on its
+//! genesis whatever runtime it was built with. `testnet-template` builds that spec from the
+//! preset (`make testnet-spec`).
 
 use crucible_primitives::currency::{DECIMALS, SYMBOL};
 use crucible_runtime::{genesis_config_presets::TESTNET_PRESET, WASM_BINARY};
@@ -46,7 +49,14 @@ pub fn local_testnet() -> Result<ChainSpec, String> {
 	)
 }
 
-/// `testnet`: four operator validators, production governance periods.
+/// `testnet`: the committed raw spec (four operator validators, production governance
+/// periods), whose genesis no later build of the node changes.
 pub fn testnet() -> Result<ChainSpec, String> {
+	ChainSpec::from_json_bytes(&include_bytes!("../../chain-specs/testnet-raw.json")[..])
+}
+
+/// `testnet-template`: the testnet spec built from the runtime's `testnet` preset with this
+/// node's wasm, from which `make testnet-spec` regenerates `chain-specs/testnet-raw.json`.
+pub fn testnet_template() -> Result<ChainSpec, String> {
 	spec("Crucible Testnet", "crucible_testnet", ChainType::Live, TESTNET_PRESET)
 }

@@ -45,6 +45,7 @@ impl SubstrateCli for Cli {
 			}
 			"local" => Box::new(chain_spec::local_testnet()?),
 			"testnet" => Box::new(chain_spec::testnet()?),
+			"testnet-template" => Box::new(chain_spec::testnet_template()?),
 			path => {
 				let path = std::path::PathBuf::from(path);
 				if !path.is_file() {

@@ -1,12 +1,28 @@
 //! Blocks, finality, a CRU transfer, and the RPC methods explorers read it back with.
 
 use codec::{Decode, Encode};
-use crucible_e2e::{account, jsonrpsee::core::client::ClientT, jsonrpsee::rpc_params, Node};
+use crucible_e2e::{
+	account, jsonrpsee::core::client::ClientT, jsonrpsee::rpc_params, Node, NodeBuilder,
+};
 use crucible_primitives::{currency::CRU, Hash, Nonce};
 use crucible_runtime::{genesis_config_presets::treasury_account, RuntimeCall, RuntimeEvent};
 use serde_json::Value;
 use sp_keyring::Sr25519Keyring::{Alice, Ferdie};
 use std::{io::Read, io::Write, time::Duration};
+
+/// The genesis hash of the committed `chain-specs/testnet-raw.json`. `make testnet-spec`
+/// changes it (until launch, with every runtime change): then re-pin it here.
+const TESTNET_GENESIS: &str = "0x9295ebaf8d634c9d39249d6ba47914de7febc040270b90a060065a2e243327a1";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_on_testnet_starts_from_the_committed_genesis() {
+	// A non-validator, alone: it needs no peers to open the chain and answer over RPC.
+	let node = NodeBuilder::new("testnet").spawn().await;
+	let chain = node.chain().await;
+	assert_eq!(format!("{:?}", chain.genesis), TESTNET_GENESIS);
+	let name: String = chain.rpc.request("system_chain", rpc_params![]).await.unwrap();
+	assert_eq!(name, "Crucible Testnet");
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn blocks_are_produced_and_finalized_and_metrics_are_served() {

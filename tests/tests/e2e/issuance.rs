@@ -1,12 +1,17 @@
 //! Every change of CRU issuance has a counted cause, on the real node: a holder's
 //! `balances.burn` and a validator's `session.purge_keys` enter a block, pay their fee and fail
 //! with `System.CallFiltered`; `validatorSet.purgeKeys` refuses a validator (`StillValidator`);
-//! and `crucible_bmeSupply`'s identity holds to the unit throughout.
+//! while an account that never validated purges its keys and gets its deposit back; and
+//! `crucible_bmeSupply`'s identity holds to the unit throughout.
 
+use codec::{Decode, Encode};
 use crucible_e2e::{account, jsonrpsee::core::client::ClientT, jsonrpsee::rpc_params, Chain, Node};
 use crucible_primitives::{bme::SupplyView, currency::CRU, Hash};
-use crucible_runtime::{Runtime, RuntimeCall, RuntimeEvent};
-use sp_keyring::Sr25519Keyring::Alice;
+use crucible_runtime::{
+	configs::SessionKeyDeposit, Runtime, RuntimeCall, RuntimeEvent, SessionKeys,
+};
+use serde_json::Value;
+use sp_keyring::Sr25519Keyring::{Alice, Eve};
 use sp_runtime::DispatchError;
 use std::time::Duration;
 
@@ -90,4 +95,25 @@ async fn burns_and_key_purges_are_refused_and_the_supply_identity_holds() {
 	assert!(chain.storage_raw(&keys, Some(refused.block)).await.is_some(), "keys kept");
 	identity_holds(&chain, refused.block).await;
 	assert_eq!(chain.total_issuance(Some(refused.block)).await, issuance);
+
+	// Eve registers session keys for real (the deposit is held), never validates, and leaves
+	// through validatorSet.purgeKeys with her deposit back.
+	let eve = account(Eve);
+	let owner = format!("0x{}", hex::encode(eve.encode()));
+	let generated: Value =
+		chain.rpc.request("author_rotateKeysWithOwner", rpc_params![owner]).await.unwrap();
+	let keys: sp_core::Bytes = serde_json::from_value(generated["keys"].clone()).unwrap();
+	let proof: sp_core::Bytes = serde_json::from_value(generated["proof"].clone()).unwrap();
+	let keys = SessionKeys::decode(&mut &keys[..]).unwrap();
+	let reserved = chain.account(&eve, None).await.data.reserved;
+	let set = RuntimeCall::Session(pallet_session::Call::set_keys { keys, proof: proof.0 });
+	let set = chain.execute(set, Eve).await.expect_success();
+	let held = chain.account(&eve, Some(set.block)).await.data.reserved;
+	assert_eq!(held - reserved, SessionKeyDeposit::get());
+	let purge = RuntimeCall::ValidatorSet(pallet_crucible_validator_set::Call::purge_keys {});
+	let purged = chain.execute(purge, Eve).await.expect_success();
+	assert_eq!(chain.account(&eve, Some(purged.block)).await.data.reserved, reserved);
+	let keys = pallet_session::NextKeys::<Runtime>::hashed_key_for(&eve);
+	assert!(chain.storage_raw(&keys, Some(purged.block)).await.is_none());
+	identity_holds(&chain, purged.block).await;
 }
