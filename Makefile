@@ -72,7 +72,7 @@ chain-specs: build
 	scripts/export-chain-specs.sh $(NODE)
 
 ## Regenerate the testnet template chain-specs/testnet{,-raw}.json from the runtime's testnet
-## preset (its genesis hash changes: re-pin it in tests/tests/e2e/cli.rs).
+## preset (its genesis hash changes: re-pin it in tests/tests/e2e/chain.rs).
 testnet-spec: build
 	$(NODE) export-chain-spec --chain testnet-template --output chain-specs/testnet.json
 	$(NODE) export-chain-spec --chain testnet-template --raw --output chain-specs/testnet-raw.json

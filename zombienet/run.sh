@@ -56,7 +56,11 @@ if [ -z "$chain_spec" ]; then
 	spec_dir="$(mktemp -d)"
 	trap 'rm -rf "$spec_dir"' EXIT
 	chain_spec="$spec_dir/local-raw.json"
-	"$node_bin" export-chain-spec --chain local --raw --output "$chain_spec" 2>/dev/null
+	if ! "$node_bin" export-chain-spec --chain local --raw --output "$chain_spec" 2>"$spec_dir/err"; then
+		echo "error: $node_bin could not export the local chain spec:" >&2
+		cat "$spec_dir/err" >&2
+		exit 1
+	fi
 fi
 if [ ! -f "$chain_spec" ]; then
 	echo "error: chain spec not found: $chain_spec" >&2

@@ -4,8 +4,12 @@
 //! Validators' off-chain workers fetch every provider's endpoint, so an endpoint pointing into a
 //! validator's own network (loopback, RFC 1918, link-local and its cloud metadata address
 //! 169.254.169.254, ...) would turn every validator into a request forwarder. Unless a chain
-//! allows private endpoints (a governed flag, set on dev and local chains), only DNS names that
-//! are not `localhost`, `*.localhost` or `*.local`, and IP literals that are public unicast, pass.
+//! allows private endpoints (a governed flag, set on dev and local chains), only DNS names with
+//! at least two labels that are not a local name (`localhost` and its `/etc/hosts` aliases,
+//! `*.localhost`, `*.local`, `*.localdomain`, `*.internal`, e.g. `metadata.google.internal`),
+//! and IP literals that are public unicast, pass. A public name may still resolve to a private
+//! address: the off-chain worker must resolve it and check the address with [`is_public_v4`] /
+//! [`is_public_v6`] before it connects; this check alone cannot see that.
 //! IP literals are parsed by `core::net`; a host whose last label is a number in any form
 //! `inet_aton` accepts (`0x7f000001`, `017700000001`, `2130706433`, `127.1`) is taken as IPv4
 //! and accepted only as the canonical dotted quad.
@@ -90,6 +94,9 @@ pub fn check_endpoint(url: &[u8], max: usize, allow_private: bool) -> Result<(),
 	Ok(())
 }
 
+/// Name suffixes that never reach a public host.
+const LOCAL_SUFFIXES: [&[u8]; 4] = [b".localhost", b".local", b".localdomain", b".internal"];
+
 /// A parsed host.
 enum Host<'a> {
 	Name(&'a [u8]),
@@ -106,7 +113,9 @@ impl Host<'_> {
 					name.len() >= suffix.len()
 						&& name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
 				};
-				!(name.eq_ignore_ascii_case(b"localhost") || ends(b".localhost") || ends(b".local"))
+				// A single label (`metadata`, `localhost4`, `ip6-loopback`) resolves only through
+				// a hosts file or a search domain: never a public endpoint.
+				name.contains(&b'.') && !LOCAL_SUFFIXES.iter().any(|s| ends(s))
 			}
 			Host::V4(ip) => is_public_v4(*ip),
 			Host::V6(ip) => is_public_v6(*ip),
@@ -169,9 +178,11 @@ pub fn is_public_v4(ip: Ipv4Addr) -> bool {
 }
 
 /// Public unicast IPv6: not unspecified, loopback, multicast, unique local fc00::/7, link-local
-/// fe80::/10, site-local fec0::/10, documentation 2001:db8::/32, discard 100::/64, nor an IPv4
-/// address in IPv6 form (IPv4-mapped ::ffff:0:0/96, IPv4-compatible ::/96, NAT64 64:ff9b::/96
-/// and 64:ff9b:1::/48), whatever IPv4 address it carries.
+/// fe80::/10, site-local fec0::/10, documentation 2001:db8::/32 and 3fff::/20, discard
+/// 100::/64, IETF protocol assignments 2001::/23 (Teredo 2001::/32 among them), nor an IPv4
+/// address in IPv6 form (IPv4-mapped ::ffff:0:0/96, SIIT ::ffff:0:0:0/96, IPv4-compatible
+/// ::/96, NAT64 64:ff9b::/96 and 64:ff9b:1::/48, 6to4 2002::/16), whatever IPv4 address it
+/// carries.
 pub fn is_public_v6(ip: Ipv6Addr) -> bool {
 	let s = ip.segments();
 	!(ip.is_unspecified()
@@ -181,6 +192,10 @@ pub fn is_public_v6(ip: Ipv6Addr) -> bool {
 		|| (s[0] & 0xffc0) == 0xfe80
 		|| (s[0] & 0xffc0) == 0xfec0
 		|| (s[0] == 0x2001 && s[1] == 0x0db8)
+		|| (s[0] & 0xfff0) == 0x3ff0
+		|| (s[0] == 0x2001 && s[1] < 0x0200)
+		|| s[0] == 0x2002
+		|| (s[..4] == [0; 4] && s[4] == 0xffff && s[5] == 0)
 		|| (s[0] == 0x0100 && s[1..4] == [0, 0, 0])
 		|| ip.to_ipv4_mapped().is_some()
 		|| s[..6] == [0; 6]
@@ -202,8 +217,8 @@ mod tests {
 			"http://8.8.8.8:8080/worker",
 			"https://[2606:4700::1111]:9000/v1",
 			"https://a-b.c/d?x=1",
-			"https://host?x=1",
-			"https://host#frag",
+			"https://host.example?x=1",
+			"https://host.example#frag",
 			"https://example.com.",
 			"https://1.1.1.1:80",
 			"https://localhost.example.com",
@@ -308,6 +323,18 @@ mod tests {
 			"http://[::127.0.0.1]",
 			"http://[64:ff9b::7f00:1]",
 			"http://[64:ff9b:1::1]",
+			"http://metadata.google.internal/computeMetadata/v1/",
+			"http://metadata",
+			"http://localhost4",
+			"http://ip6-loopback",
+			"http://localhost.localdomain",
+			"http://db.corp.internal",
+			"http://nas.localdomain",
+			"http://[2002:7f00:1::1]",
+			"http://[2001:0:4136:e378::1]",
+			"http://[2001:1ff::1]",
+			"http://[3fff::1]",
+			"http://[::ffff:0:7f00:1]",
 		] {
 			assert_eq!(check(url), Err(EndpointError::NotPublic), "{url}");
 			assert_eq!(check_endpoint(url.as_bytes(), 128, true), Ok(()), "{url} when allowed");
@@ -321,6 +348,9 @@ mod tests {
 			"http://223.255.255.255",
 			"http://[fbff::1]",
 			"http://[2001:db9::1]",
+			"http://[2001:200::1]",
+			"http://[2003::1]",
+			"http://internal.example.com",
 		] {
 			assert_eq!(check(url), Ok(()), "{url}");
 		}

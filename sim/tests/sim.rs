@@ -40,25 +40,48 @@ fn lag_arbitrage_does_not_pay() {
 	}
 }
 
+fn mean_push_profit(depth: f64) -> f64 {
+	let runs: Vec<Run> =
+		(1..=6).map(|seed| run(&scenario::boundary_push(depth, 0.02), seed)).collect();
+	assert!(runs.iter().all(|r| r.attacks > 0), "{depth}: a push completed in every run");
+	runs.iter().map(|r| r.attacker_profit).sum::<f64>() / runs.len() as f64
+}
+
 #[test]
-fn boundary_push_does_not_pay_on_average_from_a_250k_to_a_20m_pool() {
+fn boundary_push_does_not_pay_on_average_from_a_1m_to_a_20m_pool() {
 	// One seed is one price path, and the push's result moves with it: over six the mean is
 	// a loss. (A $50k pool, a quarter of the redemption, is left out: there the push's sale
 	// trips the breaker and the comparison measures which boundaries were deferred.)
-	for depth in [250_000.0, 1_000_000.0, 5_000_000.0, 20_000_000.0] {
-		let runs: Vec<Run> =
-			(1..=6).map(|seed| run(&scenario::boundary_push(depth, 0.02), seed)).collect();
-		assert!(runs.iter().all(|r| r.attacks > 0), "{depth}: a push completed in every run");
-		let mean = runs.iter().map(|r| r.attacker_profit).sum::<f64>() / runs.len() as f64;
+	for depth in [1_000_000.0, 5_000_000.0, 20_000_000.0] {
+		let mean = mean_push_profit(depth);
 		assert!(mean <= 0.0, "{depth}: mean push profit {mean:+.2} USD");
 	}
 }
 
+/// A finding (README, "The economics, under stress"), pinned until the next issue's longer
+/// look-back redemption price closes it: with the outlier-tolerant oracle (one feed may be
+/// dropped without tripping), a 2% push into a $250k pool gains on average over six seeds
+/// (+$51.64 when measured; it lost under the old 3% span rule, which the push's sale tripped).
+#[test]
+fn finding_a_2pct_push_into_a_250k_pool_pays_today() {
+	assert!(mean_push_profit(250_000.0) > 0.0);
+}
+
 #[test]
 fn colluding_feeders_do_not_profit() {
+	// Inside `max_deviation` (1.5%) no honest feed is dropped: 2 colluders of 5 do not move the
+	// median, 3 move it by their skew, and the round trip still loses the spread and take-rate.
+	for colluders in [2, 3] {
+		let r = run(&scenario::collusion(colluders, 0.014).shortened(120), 1);
+		assert_no_profit(&r);
+	}
+	// Beyond it, the honest feeds (or the colluders') are dropped, more than `max_outliers`
+	// (1) of them: the breaker trips and no round ever completes (a denial of service, not a
+	// profit).
 	for colluders in [2, 3] {
 		let r = run(&scenario::collusion(colluders, 0.025).shortened(120), 1);
-		assert_no_profit(&r);
+		assert_eq!(r.attacks, 0, "{}: a round completed", r.scenario.name);
+		assert!(r.attacker_profit <= 0.0);
 	}
 }
 

@@ -117,7 +117,7 @@ impl NodeBuilder {
 		unsafe {
 			use std::os::unix::process::CommandExt;
 			command.pre_exec(|| {
-				if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+				if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
 					return Err(std::io::Error::last_os_error());
 				}
 				Ok(())
