@@ -789,17 +789,22 @@ pub mod pallet {
 				T::Registry::release(&bid.provider, &bid.devices, DeviceUse::Offered(order))
 					.is_ok();
 			let released = Self::release_deposit(bid);
-			if !devices_released || released < bid.deposit {
+			Self::check_release(order, bid, released, devices_released);
+			Self::deposit_event(Event::BidReleased { order, provider: bid.provider.clone() });
+		}
+
+		/// Reports a bid released with less than its deposit, or without its devices.
+		fn check_release(order: OrderId, bid: &BidOf<T>, released: Balance, devices: bool) {
+			if !devices || released < bid.deposit {
 				frame_support::defensive!("a bid's devices and deposit are held for its order");
 				Self::deposit_event(Event::BidReleaseDefect {
 					order,
 					provider: bid.provider.clone(),
 					deposit: bid.deposit,
 					released,
-					devices_released,
+					devices_released: devices,
 				});
 			}
-			Self::deposit_event(Event::BidReleased { order, provider: bid.provider.clone() });
 		}
 
 		/// Close an open order without a lease: release `bids` (what is left of its bids),
@@ -848,17 +853,9 @@ pub mod pallet {
 			Agenda::<T>::remove(o.bid_until, Task::CloseBidding(order));
 			for (i, bid) in bids.iter().enumerate() {
 				if i == index {
+					// Its devices stay bound: they are the lease's now.
 					let released = Self::release_deposit(bid);
-					if released < bid.deposit {
-						frame_support::defensive!("the winning bid's deposit is on hold");
-						Self::deposit_event(Event::BidReleaseDefect {
-							order,
-							provider: bid.provider.clone(),
-							deposit: bid.deposit,
-							released,
-							devices_released: true,
-						});
-					}
+					Self::check_release(order, bid, released, true);
 				} else {
 					Self::release_bid(order, bid);
 				}
