@@ -271,6 +271,8 @@ pub enum SlashReason {
 	AttestationFailed,
 	/// A fraud proof showed a wrong result.
 	Fraud,
+	/// The market-admin track slashed it for a cause its referendum states.
+	Governance,
 }
 
 /// A device as the market sees it.
@@ -314,6 +316,9 @@ pub trait ProviderRegistry<AccountId> {
 	fn free_devices(model: GpuModelId) -> u32;
 	/// Whether provider `who` registered `region` (a lowercase region code).
 	fn in_region(who: &AccountId, region: &[u8]) -> bool;
+	/// Whether provider `who` holds at least the governed fraction of its required bond, so
+	/// that it may bid and be leased (false if `who` is not a provider).
+	fn bonded(who: &AccountId) -> bool;
 	/// Devices offered and leased across all providers, from the counters (for invariant
 	/// checks; O(catalogue)).
 	fn in_use() -> (u32, u32);
@@ -392,24 +397,31 @@ pub struct StatusChangeView {
 	pub reason: String,
 }
 
-/// A provider's bond: `held = (base + devices) - slashed`, floored at zero.
+/// A provider's bond: what is `required` (base plus device bonds), what is `held` (required
+/// plus top-ups, less slashes and what removals released), and everything ever slashed.
 #[derive(
 	Clone, Copy, Default, PartialEq, Eq, Encode, Decode, TypeInfo, Debug, Serialize, Deserialize,
 )]
 #[serde(rename_all = "camelCase")]
 pub struct BondView {
-	/// The base bond held at registration.
+	/// The base bond required since registration.
 	#[serde(with = "amount")]
 	pub base: Balance,
 	/// The sum of the per-device bonds of its devices.
 	#[serde(with = "amount")]
 	pub devices: Balance,
-	/// Slashed so far.
+	/// `base + devices`.
 	#[serde(with = "amount")]
-	pub slashed: Balance,
-	/// Held now.
+	pub required: Balance,
+	/// On hold now.
 	#[serde(with = "amount")]
 	pub held: Balance,
+	/// Slashed over the provider's life (never decreases).
+	#[serde(with = "amount")]
+	pub slashed_total: Balance,
+	/// The block from which `held` has been below the governed fraction of `required`: the
+	/// provider may not bid, and may be suspended once the grace period has passed.
+	pub underbonded_since: Option<BlockNumber>,
 }
 
 /// A provider in a list.

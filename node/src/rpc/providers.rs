@@ -38,8 +38,8 @@ pub trait ProvidersRpc {
 		at: Option<Hash>,
 	) -> RpcResult<ProviderPage<AccountId>>;
 
-	/// One provider: worker key, endpoint, region, metadata, bond (base, devices, slashed,
-	/// held), devices with their state, the latest status changes with governance's reasons,
+	/// One provider: worker key, endpoint, region, metadata, bond (base, devices, required,
+	/// held, slashed in total, underbonded since), devices with their state, the latest status changes with governance's reasons,
 	/// and reputation. Null if `who` is not a provider.
 	#[method(name = "provider")]
 	fn provider(

@@ -360,6 +360,9 @@ pub mod pallet {
 		NotProvider,
 		/// The provider is not Active.
 		ProviderNotActive,
+		/// The provider holds less than the registry's `min_bond_ratio` of its required bond
+		/// (a slash cut it): it tops up before it bids or is leased.
+		ProviderUnderbonded,
 		/// The provider is not in the order's region.
 		WrongRegion,
 		/// The bid's price is above the order's maximum.
@@ -506,6 +509,7 @@ pub mod pallet {
 				Some(ProviderStatus::Active) => {}
 				Some(_) => return Err(Error::<T>::ProviderNotActive.into()),
 			}
+			ensure!(T::Registry::bonded(&provider), Error::<T>::ProviderUnderbonded);
 			if let Some(region) = &o.request.region {
 				ensure!(T::Registry::in_region(&provider, region), Error::<T>::WrongRegion);
 			}
@@ -559,6 +563,7 @@ pub mod pallet {
 				T::Registry::status(&provider) == Some(ProviderStatus::Active),
 				Error::<T>::ProviderNotActive
 			);
+			ensure!(T::Registry::bonded(&provider), Error::<T>::ProviderUnderbonded);
 			Self::start_lease(order, o, bids.into_inner(), index)
 		}
 
@@ -1095,11 +1100,15 @@ pub mod pallet {
 			let mut winner = None;
 			for rank in ranks {
 				let i = rank.seq as usize;
-				if T::Registry::status(&bids[i].provider) == Some(ProviderStatus::Active) {
+				let provider = &bids[i].provider;
+				if T::Registry::status(provider) == Some(ProviderStatus::Active)
+					&& T::Registry::bonded(provider)
+				{
 					winner = Some(i);
 					break;
 				}
-				// Its provider was suspended since it bid: void the bid, try the next.
+				// Its provider was suspended, or slashed below its bond ratio, since it bid:
+				// void the bid, try the next.
 				Self::release_bid(order, &bids[i]);
 				void[i] = true;
 			}

@@ -94,6 +94,7 @@ impl pallet_crucible_providers::Config for Test {
 	type TreasuryAccount = Treasury;
 	type MaxDevices = ConstU32<16>;
 	type MaxModels = ConstU32<8>;
+	type MinUnbondingPeriod = ConstU32<1>;
 	type WeightInfo = ();
 }
 

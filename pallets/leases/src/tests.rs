@@ -782,6 +782,69 @@ fn a_suspended_best_bidder_is_passed_over() {
 	});
 }
 
+/// Slash `who`'s bond by `amount` (through the registry, as a fault or governance would).
+fn slash(who: u64, amount: Balance) {
+	use crucible_primitives::providers::{SlashReason, Slashing};
+	assert_eq!(
+		<Providers as Slashing<u64>>::slash(&who, amount, None, SlashReason::Fraud),
+		Ok(amount)
+	);
+}
+
+#[test]
+fn a_provider_slashed_below_its_bond_ratio_cannot_bid_until_it_tops_up() {
+	test(|| {
+		market();
+		let o = order(ALICE, 1, credits(5), 20, credits(200));
+		// 90% of the 3,000 CRU required is 2,700: this slash leaves it one planck short.
+		slash(PROV_A, 300 * CRU + 1);
+		assert_noop!(
+			Leases::bid(signed(PROV_A), o, credits(1), ids(&[0])),
+			Error::<Test>::ProviderUnderbonded
+		);
+		// One planck of top-up restores the ratio.
+		assert_ok!(Providers::top_up_bond(signed(PROV_A), 1));
+		bid(PROV_A, o, credits(1), &[0]);
+	});
+}
+
+#[test]
+fn a_provider_slashed_to_nothing_stays_out_of_the_market() {
+	test(|| {
+		market();
+		let o = order(ALICE, 1, credits(5), 20, credits(200));
+		slash(PROV_A, bond(4));
+		assert_eq!(Providers::provider_view(PROV_A).unwrap().bond.held, 0);
+		assert_noop!(
+			Leases::bid(signed(PROV_A), o, credits(1), ids(&[0])),
+			Error::<Test>::ProviderUnderbonded
+		);
+	});
+}
+
+#[test]
+fn a_bid_whose_provider_was_slashed_below_its_ratio_is_voided() {
+	// At acceptance: the tenant is refused, the bid stands until the window ends.
+	test(|| {
+		market();
+		let o = order(ALICE, 1, credits(5), 20, credits(200));
+		bid(PROV_A, o, credits(1), &[0]);
+		bid(PROV_B, o, credits(3), &[0]);
+		slash(PROV_A, bond(4) / 2);
+		assert_noop!(
+			Leases::accept_bid(signed(ALICE), o, PROV_A),
+			Error::<Test>::ProviderUnderbonded
+		);
+		// At the window's end: the best bid is voided and the next best wins.
+		advance(WINDOW.into());
+		let l = LeasesMap::<Test>::get(o).expect("the next best won");
+		assert_eq!((l.provider, l.meter.price), (PROV_B, credits(3)));
+		System::assert_has_event(Event::BidReleased { order: o, provider: PROV_A }.into());
+		assert!(all_free(PROV_A));
+		assert_eq!(deposits(PROV_A), 0);
+	});
+}
+
 #[test]
 fn an_order_without_bids_expires_and_refunds_its_escrow() {
 	test(|| {
@@ -1370,7 +1433,7 @@ fn a_provider_fault_refunds_the_tenant_and_compensates_it_from_the_bond() {
 		assert_eq!(purchased(ALICE), sum(credits_before, credits(80)));
 		assert_eq!(Balances::free_balance(ALICE), cru + 2 * COMPENSATION);
 		assert_eq!(held(PROV_A), bond(4) - 2 * COMPENSATION);
-		assert_eq!(Providers::provider_view(PROV_A).unwrap().bond.slashed, 2 * COMPENSATION);
+		assert_eq!(Providers::provider_view(PROV_A).unwrap().bond.slashed_total, 2 * COMPENSATION);
 		assert_eq!(issuance(), total);
 		// The provider is paid for what it served.
 		assert_eq!(earned(PROV_A), credits(19));

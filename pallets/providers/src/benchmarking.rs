@@ -179,9 +179,37 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn top_up_bond() {
+		let who = provider::<T>(0);
+		let before = Providers::<T>::get(&who).map(|p| p.held).unwrap_or_default();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), CRU);
+		assert_eq!(Providers::<T>::get(&who).map(|p| p.held), Some(before + CRU));
+	}
+
+	/// A provider with the most devices spread over the catalogue (one free counter written
+	/// per model), slashed below the ratio and past its grace.
+	#[benchmark]
+	fn suspend_underbonded() {
+		let who = provider::<T>(0);
+		add_spread::<T>(&who, T::MaxDevices::get());
+		let held = Providers::<T>::get(&who).map(|p| p.held).unwrap_or_default();
+		<Pallet<T> as Slashing<T::AccountId>>::slash(&who, held / 2, None, SlashReason::Fraud)
+			.expect("slashes");
+		let grace = Params::<T>::get().underbonded_grace;
+		let now: u32 = frame_system::Pallet::<T>::block_number().unique_saturated_into();
+		frame_system::Pallet::<T>::set_block_number((now + grace).into());
+		let caller: T::AccountId = account("anyone", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), who.clone());
+		assert_eq!(Providers::<T>::get(&who).map(|p| p.status), Some(ProviderStatus::Suspended));
+	}
+
+	#[benchmark]
 	fn set_params() -> Result<(), BenchmarkError> {
 		let origin = market_origin::<T>()?;
-		let params = ProviderParams { unbonding_period: 77, ..ProviderParams::production() };
+		let period = T::MinUnbondingPeriod::get().saturating_add(77);
+		let params = ProviderParams { unbonding_period: period, ..ProviderParams::production() };
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, params);
 		assert_eq!(Params::<T>::get(), params);
@@ -281,7 +309,7 @@ mod benchmarks {
 			)
 			.expect("slashes");
 		}
-		assert_eq!(Providers::<T>::get(&who).map(|p| p.slashed), Some(amount));
+		assert_eq!(Providers::<T>::get(&who).map(|p| p.slashed_total), Some(amount));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

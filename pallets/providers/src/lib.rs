@@ -7,11 +7,16 @@
 //! shows the exact model. The catalogue states the claim; attestation later checks it.
 //!
 //! ## Terms
-//! - *Bond*: a hold (`HoldReason::ProviderBond`, not a reserve) of a base amount plus a
-//!   per-device amount by the model's class. A device's bond is fixed when it is added.
-//!   Slashes move part of the hold to a beneficiary or the treasury; the hold is always
-//!   `base + device bonds − slashed` (floored at zero), and removing devices releases only
-//!   what keeps it so.
+//! - *Bond*: a hold (`HoldReason::ProviderBond`, not a reserve). The *required* bond is a base
+//!   amount plus a per-device amount by the model's class (fixed when the device is added);
+//!   `held` is what is actually on hold: raised by registration, new devices (held in full)
+//!   and top-ups, lowered by removals and slashes. Slashes move part of the hold to a
+//!   beneficiary or the treasury and add to `slashed_total`, which never decreases; nothing
+//!   forgives them. Removing devices releases at most their bonds, and never below what is
+//!   still required.
+//! - *Underbonded*: holding less than `min_bond_ratio` of the required bond. Such a provider's
+//!   bids are refused and its standing bids voided; after `underbonded_grace` blocks anyone may
+//!   suspend it ([`Pallet::suspend_underbonded`]). [`Pallet::top_up_bond`] restores it.
 //! - *Status*: `Active` (may bid and be leased), `Suspended` (by governance, with a recorded
 //!   reason), `Unbonding { until }` (deregistered; still slashable), then `Gone` (the bond is
 //!   withdrawn and every record removed; `Gone` appears only in the final event).
@@ -24,10 +29,11 @@
 //! ## Calls
 //! - Providers: [`Pallet::register_provider`], [`Pallet::add_devices`],
 //!   [`Pallet::remove_devices`], [`Pallet::set_endpoint`], [`Pallet::rotate_worker_key`],
-//!   [`Pallet::deregister`], [`Pallet::withdraw_bond`].
+//!   [`Pallet::top_up_bond`], [`Pallet::deregister`], [`Pallet::withdraw_bond`].
+//! - Anyone: [`Pallet::suspend_underbonded`].
 //! - The market-admin track (`MarketOrigin`): [`Pallet::set_params`], [`Pallet::set_model`],
-//!   [`Pallet::remove_model`], [`Pallet::suspend`], [`Pallet::reinstate`]. There is no other
-//!   privileged path.
+//!   [`Pallet::remove_model`], [`Pallet::suspend`], [`Pallet::reinstate`], [`Pallet::slash`].
+//!   There is no other privileged path.
 //!
 //! Other pallets use the registry through [`ProviderRegistry`] (status, devices, reserving
 //! devices for bids and leases), [`Reputation`] and [`Slashing`], declared in primitives.
@@ -76,7 +82,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::traits::UniqueSaturatedInto;
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -101,6 +107,10 @@ pub mod pallet {
 		/// Most models in the catalogue.
 		#[pallet::constant]
 		type MaxModels: Get<u32>;
+		/// The shortest `unbonding_period` [`Pallet::set_params`] accepts: the `MarketOrigin`
+		/// track's shortest path from submission to enactment plus a margin, so that a slash
+		/// voted on a provider that deregisters lands before it withdraws its bond.
+		type MinUnbondingPeriod: Get<BlockNumber>;
 		/// Weights of the calls and of the trait operations.
 		type WeightInfo: WeightInfo;
 	}
@@ -108,7 +118,8 @@ pub mod pallet {
 	/// Why this pallet holds CRU.
 	#[pallet::composite_enum]
 	pub enum HoldReason {
-		/// A provider's bond: base plus per-device bonds, less slashes.
+		/// A provider's bond: what it registered and its devices require, plus top-ups, less
+		/// removals' releases and slashes.
 		ProviderBond,
 	}
 
@@ -185,8 +196,10 @@ pub mod pallet {
 		},
 		/// Devices were removed; `released` of bond was released.
 		DevicesRemoved { who: T::AccountId, devices: Vec<DeviceId>, released: Balance },
-		/// The worker client's endpoint changed.
-		EndpointChanged { who: T::AccountId },
+		/// The worker client's endpoint changed to `endpoint`.
+		EndpointChanged { who: T::AccountId, endpoint: Endpoint },
+		/// The provider raised its bond hold by `amount`, to `held`.
+		BondToppedUp { who: T::AccountId, amount: Balance, held: Balance },
 		/// The worker key was rotated.
 		WorkerKeyRotated { who: T::AccountId, old: WorkerKey, new: WorkerKey },
 		/// The provider deregistered; its bond can be withdrawn from `until`.
@@ -244,8 +257,17 @@ pub mod pallet {
 		CatalogueFull,
 		/// A catalogue entry needs a UTF-8 name, VRAM and throughput.
 		InvalidModel,
-		/// A bond or period of zero.
+		/// A bond, period or bond ratio of zero.
 		InvalidParams,
+		/// The unbonding period is shorter than the market-admin track's shortest path to
+		/// enactment plus its margin (`MinUnbondingPeriod`): a slash could not land in time.
+		UnbondingTooShort,
+		/// A top-up or slash of zero.
+		ZeroAmount,
+		/// The provider holds at least `min_bond_ratio` of its required bond.
+		NotUnderbonded,
+		/// The provider has been underbonded for less than `underbonded_grace` blocks.
+		GraceNotOver,
 		/// Adding no devices, or removing none.
 		NoDevices,
 		/// More devices than a provider may have.
@@ -316,7 +338,9 @@ pub mod pallet {
 				registered_at: now,
 				base_bond: bond,
 				device_bonds: 0,
-				slashed: 0,
+				held: bond,
+				slashed_total: 0,
+				underbonded_since: None,
 				next_device: 0,
 				history: BoundedVec::new(),
 				reputation: ReputationCounters::default(),
@@ -343,16 +367,14 @@ pub mod pallet {
 				devices.len().saturating_add(count as usize) <= T::MaxDevices::get() as usize,
 				Error::<T>::TooManyDevices
 			);
-			let per_device = Params::<T>::get().device_bonds.of(spec.class);
+			let params = Params::<T>::get();
+			let per_device = params.device_bonds.of(spec.class);
 			let bond = per_device.checked_mul(count.into()).ok_or(Error::<T>::InsufficientBond)?;
 			T::Currency::hold(&HoldReason::ProviderBond.into(), &who, bond)
 				.map_err(|_| Error::<T>::InsufficientBond)?;
 
-			// A slash beyond the bond left after removals (the hold is floored at zero) pays
-			// for no new device: forget the excess, so the new bonds are held in full and the
-			// hold stays `base + device bonds − slashed`.
-			provider.slashed =
-				provider.slashed.min(provider.base_bond.saturating_add(provider.device_bonds));
+			// The new bonds are held in full and forgive nothing: a provider short of its
+			// bond after a slash stays short by the same amount until it tops up.
 			let first = provider.next_device;
 			for id in first..first.saturating_add(count) {
 				let device = Device { id, model, bond: per_device, state: DeviceState::Free };
@@ -361,6 +383,8 @@ pub mod pallet {
 			}
 			provider.next_device = first.saturating_add(count);
 			provider.device_bonds = provider.device_bonds.saturating_add(bond);
+			provider.held = provider.held.saturating_add(bond);
+			provider.note_bond(params.min_bond_ratio, Self::now());
 			Supply::<T>::mutate(model, |c| {
 				c.registered = c.registered.saturating_add(count);
 				c.free = c.free.saturating_add(count);
@@ -371,9 +395,10 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Remove free devices by id, releasing their bonds (less any slashes not yet covered
-		/// by the remaining bond). Active providers only; a device offered in a bid or leased
-		/// cannot be removed.
+		/// Remove free devices by id, releasing their bonds, but never so much that the hold
+		/// falls below what the remaining devices and the base still require (a provider short
+		/// of its bond after a slash gets back only what it holds above that). Active providers
+		/// only; a device offered in a bid or leased cannot be removed.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::remove_devices(devices.len().min(T::MaxDevices::get() as usize) as u32))]
 		pub fn remove_devices(origin: OriginFor<T>, devices: Vec<DeviceId>) -> DispatchResult {
@@ -398,14 +423,11 @@ pub mod pallet {
 				*removed.entry(device.model).or_default() += 1;
 				bonds = bonds.saturating_add(device.bond);
 			}
-			let held = provider.expected_hold();
 			provider.device_bonds = provider.device_bonds.saturating_sub(bonds);
-			let released = logic::release_to(
-				held,
-				provider.base_bond.saturating_add(provider.device_bonds),
-				provider.slashed,
-			);
+			let released = logic::release_on_removal(provider.held, bonds, provider.required());
 			Self::release(&who, released)?;
+			provider.held = provider.held.saturating_sub(released);
+			provider.note_bond(Params::<T>::get().min_bond_ratio, Self::now());
 			for (model, n) in removed {
 				Supply::<T>::mutate(model, |c| {
 					c.registered = c.registered.saturating_sub(n);
@@ -432,10 +454,10 @@ pub mod pallet {
 					!matches!(p.status, ProviderStatus::Unbonding { .. }),
 					Error::<T>::Unbonding
 				);
-				p.endpoint = endpoint;
+				p.endpoint = endpoint.clone();
 				Ok(())
 			})?;
-			Self::deposit_event(Event::EndpointChanged { who });
+			Self::deposit_event(Event::EndpointChanged { who, endpoint });
 			Ok(())
 		}
 
@@ -496,7 +518,7 @@ pub mod pallet {
 				return Err(Error::<T>::NotUnbonding.into());
 			};
 			ensure!(Self::now() >= until, Error::<T>::StillUnbonding);
-			let amount = provider.expected_hold();
+			let amount = provider.held;
 			Self::release(&who, amount)?;
 			for (model, n) in logic::per_model(&Devices::<T>::take(&who)) {
 				Supply::<T>::mutate(model, |c| c.registered = c.registered.saturating_sub(n));
@@ -507,6 +529,54 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Hold `amount` more CRU for the bond: restores a bond a slash cut (so the provider may
+		/// bid again), or stakes more than required. Released with the rest by
+		/// [`Pallet::withdraw_bond`]. Active and Suspended providers.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::top_up_bond())]
+		pub fn top_up_bond(origin: OriginFor<T>, amount: Balance) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			ensure!(amount > 0, Error::<T>::ZeroAmount);
+			let mut provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(
+				!matches!(provider.status, ProviderStatus::Unbonding { .. }),
+				Error::<T>::Unbonding
+			);
+			T::Currency::hold(&HoldReason::ProviderBond.into(), &who, amount)
+				.map_err(|_| Error::<T>::InsufficientBond)?;
+			provider.held = provider.held.saturating_add(amount);
+			provider.note_bond(Params::<T>::get().min_bond_ratio, Self::now());
+			let held = provider.held;
+			Providers::<T>::insert(&who, provider);
+			Self::deposit_event(Event::BondToppedUp { who, amount, held });
+			Ok(())
+		}
+
+		/// Suspend Active provider `who`, which has held less than `min_bond_ratio` of its
+		/// required bond for at least `underbonded_grace` blocks. Anyone may call it; the
+		/// recorded reason is `underbonded`. The provider tops up, then asks the market-admin
+		/// track to reinstate it.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::suspend_underbonded())]
+		pub fn suspend_underbonded(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			ensure_signed(origin)?;
+			let provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(provider.status == ProviderStatus::Active, Error::<T>::NotActive);
+			let params = Params::<T>::get();
+			ensure!(!provider.bonded(params.min_bond_ratio), Error::<T>::NotUnderbonded);
+			// No clock when the ratio was raised by governance after the last bond change:
+			// such a provider cannot bid (the ratio is checked live), but its grace has not
+			// started.
+			let since = provider.underbonded_since.ok_or(Error::<T>::GraceNotOver)?;
+			ensure!(
+				Self::now() >= since.saturating_add(params.underbonded_grace),
+				Error::<T>::GraceNotOver
+			);
+			let reason = Reason::truncate_from(b"underbonded".to_vec());
+			Self::do_suspend(who, provider, reason);
+			Ok(())
+		}
+
 		/// Set the registry's parameters. Bonds already held are unchanged; new devices and
 		/// new providers hold the new amounts.
 		#[pallet::call_index(10)]
@@ -514,6 +584,10 @@ pub mod pallet {
 		pub fn set_params(origin: OriginFor<T>, params: ProviderParams) -> DispatchResult {
 			T::MarketOrigin::ensure_origin(origin)?;
 			ensure!(params.is_valid(), Error::<T>::InvalidParams);
+			ensure!(
+				params.unbonding_period >= T::MinUnbondingPeriod::get(),
+				Error::<T>::UnbondingTooShort
+			);
 			Params::<T>::put(params);
 			Self::deposit_event(Event::ParamsSet { params });
 			Ok(())
@@ -555,12 +629,9 @@ pub mod pallet {
 		pub fn suspend(origin: OriginFor<T>, who: T::AccountId, reason: Vec<u8>) -> DispatchResult {
 			T::MarketOrigin::ensure_origin(origin)?;
 			let reason = Self::reason(reason)?;
-			let mut provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+			let provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 			ensure!(provider.status == ProviderStatus::Active, Error::<T>::NotActive);
-			Self::shift_free(&Devices::<T>::get(&who), false);
-			provider.push_status(Self::now(), ProviderStatus::Suspended, reason.clone());
-			Providers::<T>::insert(&who, provider);
-			Self::deposit_event(Event::Suspended { who, reason });
+			Self::do_suspend(who, provider, reason);
 			Ok(())
 		}
 
@@ -582,11 +653,35 @@ pub mod pallet {
 			Self::deposit_event(Event::Reinstated { who, reason });
 			Ok(())
 		}
+
+		/// Slash up to `amount` of provider `who`'s held bond to the treasury, for `reason`:
+		/// Active, Suspended and Unbonding providers alike (an unbonding provider's bond stays
+		/// at stake until it is withdrawn). Slashes what is held if that is less.
+		#[pallet::call_index(15)]
+		#[pallet::weight(T::WeightInfo::slash())]
+		pub fn slash(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			amount: Balance,
+			reason: SlashReason,
+		) -> DispatchResult {
+			T::MarketOrigin::ensure_origin(origin)?;
+			ensure!(amount > 0, Error::<T>::ZeroAmount);
+			<Self as Slashing<T::AccountId>>::slash(&who, amount, None, reason)?;
+			Ok(())
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
 		fn now() -> BlockNumber {
 			frame_system::Pallet::<T>::block_number().unique_saturated_into()
+		}
+
+		fn do_suspend(who: T::AccountId, mut provider: Provider, reason: Reason) {
+			Self::shift_free(&Devices::<T>::get(&who), false);
+			provider.push_status(Self::now(), ProviderStatus::Suspended, reason.clone());
+			Providers::<T>::insert(&who, provider);
+			Self::deposit_event(Event::Suspended { who, reason });
 		}
 
 		fn endpoint(raw: Vec<u8>) -> Result<Endpoint, DispatchError> {
@@ -749,7 +844,6 @@ pub mod pallet {
 		/// One provider with its devices, bond, history and reputation.
 		pub fn provider_view(who: T::AccountId) -> Option<ProviderView<T::AccountId>> {
 			let p = Providers::<T>::get(&who)?;
-			let held = T::Currency::balance_on_hold(&HoldReason::ProviderBond.into(), &who);
 			Some(ProviderView {
 				devices: Self::device_views(&who),
 				owner: who,
@@ -762,8 +856,10 @@ pub mod pallet {
 				bond: BondView {
 					base: p.base_bond,
 					devices: p.device_bonds,
-					slashed: p.slashed,
-					held,
+					required: p.required(),
+					held: p.held,
+					slashed_total: p.slashed_total,
+					underbonded_since: p.underbonded_since,
 				},
 				history: p
 					.history
@@ -812,7 +908,7 @@ pub mod pallet {
 						devices: devices.len() as u32,
 						free: devices.iter().filter(|d| d.state == DeviceState::Free).count()
 							as u32,
-						bond: p.expected_hold(),
+						bond: p.held,
 					});
 				}
 				last = Some(who);
@@ -864,15 +960,15 @@ pub mod pallet {
 			SupplySummary { providers: Providers::<T>::count(), models }
 		}
 
-		/// Checks every invariant of the registry: each provider's hold equals its base and
-		/// device bonds less slashes, its device bonds add up, its device ids are unique and
+		/// Checks every invariant of the registry: each provider's hold equals its recorded
+		/// `held`, its device bonds add up, its device ids are unique and
 		/// below `next_device`, its worker key maps back to it; the supply counters equal a
 		/// full recount; every device's model is in the catalogue.
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			let mut all = Vec::new();
 			for (who, p) in Providers::<T>::iter() {
 				let held = T::Currency::balance_on_hold(&HoldReason::ProviderBond.into(), &who);
-				ensure!(held == p.expected_hold(), "hold differs from base + devices - slashed");
+				ensure!(held == p.held, "hold differs from the recorded held");
 				let devices = Devices::<T>::get(&who);
 				let sum = devices.iter().fold(0u128, |s, d| s.saturating_add(d.bond));
 				ensure!(sum == p.device_bonds, "device bonds do not add up");
@@ -928,6 +1024,11 @@ pub mod pallet {
 			Providers::<T>::get(who).is_some_and(|p| p.region.as_slice() == region)
 		}
 
+		fn bonded(who: &T::AccountId) -> bool {
+			let ratio = Params::<T>::get().min_bond_ratio;
+			Providers::<T>::get(who).is_some_and(|p| p.bonded(ratio))
+		}
+
 		fn in_use() -> (u32, u32) {
 			Supply::<T>::iter_values()
 				.fold((0, 0), |(o, l), c| (o.saturating_add(c.offered), l.saturating_add(c.leased)))
@@ -981,7 +1082,7 @@ pub mod pallet {
 			reason: SlashReason,
 		) -> Result<Balance, DispatchError> {
 			let mut provider = Providers::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
-			let amount = amount.min(provider.expected_hold());
+			let amount = amount.min(provider.held);
 			let treasury = T::TreasuryAccount::get();
 			let mut to = beneficiary.cloned().unwrap_or_else(|| treasury.clone());
 			if amount > 0 {
@@ -1008,7 +1109,9 @@ pub mod pallet {
 					moved = transfer(&to);
 				}
 				moved?;
-				provider.slashed = provider.slashed.saturating_add(amount);
+				provider.held = provider.held.saturating_sub(amount);
+				provider.slashed_total = provider.slashed_total.saturating_add(amount);
+				provider.note_bond(Params::<T>::get().min_bond_ratio, Self::now());
 				Providers::<T>::insert(who, provider);
 			}
 			Self::deposit_event(Event::Slashed {

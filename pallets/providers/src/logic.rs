@@ -22,10 +22,12 @@ pub fn check_text(text: &[u8]) -> bool {
 	core::str::from_utf8(text).is_ok_and(|s| !s.chars().any(char::is_control))
 }
 
-/// The amount to release from a hold of `held` when the required bond falls to `required`
-/// with `slashed` slashed so far: the hold always ends at `required − slashed`, floored at zero.
-pub fn release_to(held: Balance, required: Balance, slashed: Balance) -> Balance {
-	held.saturating_sub(required.saturating_sub(slashed))
+/// The amount to release from a hold of `held` when devices whose bonds add up to `removed`
+/// go and the required bond falls to `required`: at most their bonds, and never so much that
+/// the hold falls below what is still required. A slash is never forgiven: a provider short of
+/// its bond gets back only what it holds above the new requirement.
+pub fn release_on_removal(held: Balance, removed: Balance, required: Balance) -> Balance {
+	held.saturating_sub(required).min(removed)
 }
 
 /// The counter a device in `state` counts in, at a provider that is `active` or not: a free
@@ -91,12 +93,14 @@ mod tests {
 	}
 
 	#[test]
-	fn bond_release_keeps_held_at_required_minus_slashed() {
-		// 1,000 held, 1,000 required, nothing slashed: removing a 200 bond releases 200.
-		assert_eq!(release_to(1_000, 800, 0), 200);
-		// 300 slashed: held 700; required falls to 800 -> hold 500, release 200.
-		assert_eq!(release_to(700, 800, 300), 200);
-		// Slashes beyond what remains required: release everything.
-		assert_eq!(release_to(100, 200, 900), 100);
+	fn removal_releases_at_most_the_bonds_and_never_below_what_is_required() {
+		// 1,000 held, 1,000 required: removing a 200 bond releases 200.
+		assert_eq!(release_on_removal(1_000, 200, 800), 200);
+		// A top-up of 100 stays held: 1,100 held, removing 200 releases 200.
+		assert_eq!(release_on_removal(1_100, 200, 800), 200);
+		// 300 slashed: held 700 of 1,000; required falls to 800, nothing comes back.
+		assert_eq!(release_on_removal(700, 200, 800), 0);
+		// 100 slashed: held 900; required falls to 800, 100 comes back.
+		assert_eq!(release_on_removal(900, 200, 800), 100);
 	}
 }

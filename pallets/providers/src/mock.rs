@@ -45,6 +45,10 @@ pub const L40S: u16 = 5;
 pub const RTX_4090: u16 = 6;
 /// The unbonding period in the tests.
 pub const UNBONDING: u32 = 10;
+/// The shortest unbonding period `set_params` accepts in the tests.
+pub const MIN_UNBONDING: u32 = 2;
+/// The grace period of an underbonded provider in the tests.
+pub const GRACE: u32 = 5;
 
 parameter_types! {
 	pub const Treasury: u64 = TREASURY;
@@ -57,11 +61,16 @@ impl pallet_providers::Config for Test {
 	type TreasuryAccount = Treasury;
 	type MaxDevices = ConstU32<MAX_DEVICES>;
 	type MaxModels = ConstU32<8>;
+	type MinUnbondingPeriod = ConstU32<MIN_UNBONDING>;
 	type WeightInfo = ();
 }
 
 pub fn params() -> ProviderParams {
-	ProviderParams { unbonding_period: UNBONDING, ..ProviderParams::production() }
+	ProviderParams {
+		unbonding_period: UNBONDING,
+		underbonded_grace: GRACE,
+		..ProviderParams::production()
+	}
 }
 
 /// A worker key made from one byte.

@@ -17,7 +17,7 @@ use frame_support::{
 	assert_noop, assert_ok, assert_storage_noop,
 	traits::fungible::{Inspect, InspectHold},
 };
-use sp_runtime::{DispatchError, DispatchResult};
+use sp_runtime::{DispatchError, DispatchResult, Perbill};
 
 /// The provider records (in the mock, `Providers` names the pallet).
 type Records = crate::Providers<Test>;
@@ -141,7 +141,8 @@ mod registration {
 			let p = Records::get(ALICE).unwrap();
 			assert_eq!(p.status, ProviderStatus::Active);
 			assert_eq!(p.registered_at, 1);
-			assert_eq!((p.base_bond, p.device_bonds, p.slashed, p.next_device), (BASE, 0, 0, 0));
+			assert_eq!((p.base_bond, p.device_bonds, p.held, p.next_device), (BASE, 0, BASE, 0));
+			assert_eq!((p.slashed_total, p.underbonded_since), (0, None));
 			assert_eq!(&p.endpoint[..], ENDPOINT);
 			assert_eq!(&p.region[..], REGION);
 			assert_eq!(&p.metadata[..], b"Acme GPUs");
@@ -275,7 +276,8 @@ mod registration {
 				RuntimeOrigin::signed(ALICE),
 				b"http://8.8.4.4:8080/w".to_vec()
 			));
-			System::assert_last_event(Event::EndpointChanged { who: ALICE }.into());
+			let endpoint = b"http://8.8.4.4:8080/w".to_vec().try_into().unwrap();
+			System::assert_last_event(Event::EndpointChanged { who: ALICE, endpoint }.into());
 			assert_eq!(&Records::get(ALICE).unwrap().endpoint[..], b"http://8.8.4.4:8080/w");
 			assert_eq!(Providers::provider_view(ALICE).unwrap().endpoint, "http://8.8.4.4:8080/w");
 			assert_noop!(
@@ -747,6 +749,8 @@ mod governance {
 				},
 				unbonding_period: 3,
 				allow_private_endpoints: false,
+				min_bond_ratio: Perbill::from_percent(80),
+				underbonded_grace: 7,
 			};
 			assert_ok!(Providers::set_params(RuntimeOrigin::root(), new));
 			System::assert_last_event(Event::ParamsSet { params: new }.into());
@@ -781,12 +785,26 @@ mod governance {
 				..params()
 			};
 			let zero_period = ProviderParams { unbonding_period: 0, ..params() };
-			for bad in [zero_base, zero_device, zero_period] {
+			let zero_ratio = ProviderParams { min_bond_ratio: Perbill::from_parts(0), ..params() };
+			for bad in [zero_base, zero_device, zero_period, zero_ratio] {
 				assert_noop!(
 					Providers::set_params(RuntimeOrigin::root(), bad),
 					Error::<Test>::InvalidParams
 				);
 			}
+		});
+	}
+
+	#[test]
+	fn set_params_refuses_an_unbonding_period_a_slash_could_not_land_in() {
+		test(|| {
+			let short = ProviderParams { unbonding_period: MIN_UNBONDING - 1, ..params() };
+			assert_noop!(
+				Providers::set_params(RuntimeOrigin::root(), short),
+				Error::<Test>::UnbondingTooShort
+			);
+			let just = ProviderParams { unbonding_period: MIN_UNBONDING, ..params() };
+			assert_ok!(Providers::set_params(RuntimeOrigin::root(), just));
 		});
 	}
 
@@ -1046,7 +1064,7 @@ mod slashing {
 			);
 			assert_eq!(free(BOB), bob + 300 * CRU);
 			assert_eq!(held(ALICE), 1_700 * CRU);
-			assert_eq!(Records::get(ALICE).unwrap().slashed, 300 * CRU);
+			assert_eq!(Records::get(ALICE).unwrap().slashed_total, 300 * CRU);
 
 			assert_eq!(slash(ALICE, 200 * CRU, None), Ok(200 * CRU));
 			System::assert_last_event(
@@ -1065,7 +1083,7 @@ mod slashing {
 			assert_eq!(slash(ALICE, 1_000_000 * CRU, None), Ok(1_500 * CRU));
 			assert_eq!(held(ALICE), 0);
 			assert_eq!(free(TREASURY), treasury + 1_700 * CRU);
-			assert_eq!(Records::get(ALICE).unwrap().slashed, 2_000 * CRU);
+			assert_eq!(Records::get(ALICE).unwrap().slashed_total, 2_000 * CRU);
 			assert_eq!(slash(ALICE, CRU, Some(BOB)), Ok(0));
 			System::assert_last_event(
 				Event::Slashed {
@@ -1080,9 +1098,10 @@ mod slashing {
 			assert_eq!(free(ALICE), alice);
 			let view = Providers::provider_view(ALICE).unwrap().bond;
 			assert_eq!(
-				(view.base, view.devices, view.slashed, view.held),
-				(BASE, 2 * DATACENTER, 2_000 * CRU, 0)
+				(view.base, view.devices, view.required, view.held, view.slashed_total),
+				(BASE, 2 * DATACENTER, 2_000 * CRU, 0, 2_000 * CRU)
 			);
+			assert_eq!(view.underbonded_since, Some(1));
 		});
 	}
 
@@ -1106,7 +1125,7 @@ mod slashing {
 	}
 
 	#[test]
-	fn after_a_slash_removal_and_withdrawal_return_exactly_the_rest() {
+	fn after_a_slash_removal_releases_only_what_is_held_above_the_rest_required() {
 		test(|| {
 			let start = free(ALICE);
 			register(ALICE, 1);
@@ -1116,29 +1135,38 @@ mod slashing {
 			let cut = 700 * CRU + 123;
 			assert_eq!(slash(ALICE, cut, None), Ok(cut));
 
+			// Held 2,300 − 123 against 2,500 still required: nothing comes back.
 			assert_ok!(remove(ALICE, &[0]));
 			System::assert_last_event(
-				Event::DevicesRemoved { who: ALICE, devices: vec![0], released: DATACENTER }.into(),
+				Event::DevicesRemoved { who: ALICE, devices: vec![0], released: 0 }.into(),
 			);
-			assert_eq!(held(ALICE), 2_500 * CRU - cut);
+			assert_eq!(held(ALICE), 3_000 * CRU - cut);
+			// Required falls to 1,500: what is held above it comes back, and no more.
 			assert_ok!(remove(ALICE, &[1, 2]));
-			assert_eq!(held(ALICE), 1_500 * CRU - cut);
+			System::assert_last_event(
+				Event::DevicesRemoved {
+					who: ALICE,
+					devices: vec![1, 2],
+					released: 800 * CRU - 123,
+				}
+				.into(),
+			);
+			assert_eq!(held(ALICE), 1_500 * CRU);
+			assert_eq!(Records::get(ALICE).unwrap().underbonded_since, None);
 			assert_ok!(remove(ALICE, &[3]));
-			assert_eq!(held(ALICE), BASE - cut);
+			assert_eq!(held(ALICE), BASE);
 
 			assert_ok!(deregister(ALICE));
 			System::set_block_number(1 + UNBONDING as u64);
 			assert_ok!(withdraw(ALICE));
-			System::assert_last_event(
-				Event::BondWithdrawn { who: ALICE, amount: BASE - cut }.into(),
-			);
+			System::assert_last_event(Event::BondWithdrawn { who: ALICE, amount: BASE }.into());
 			assert_eq!(held(ALICE), 0);
 			assert_eq!(start - free(ALICE), cut);
 		});
 	}
 
 	#[test]
-	fn slashes_beyond_the_remaining_bond_floor_the_hold_at_zero() {
+	fn slashes_beyond_the_bond_floor_the_hold_at_zero() {
 		test(|| {
 			let start = free(ALICE);
 			register(ALICE, 1);
@@ -1146,48 +1174,197 @@ mod slashing {
 			let cut = 1_800 * CRU;
 			assert_eq!(slash(ALICE, cut, Some(BOB)), Ok(cut));
 			assert_eq!(held(ALICE), 200 * CRU);
-			// Required falls to 1,500 < slashed: only the 200 still held comes back.
+			// Required falls to 1,500, above the 200 held: nothing comes back.
 			assert_ok!(remove(ALICE, &[0]));
 			System::assert_last_event(
-				Event::DevicesRemoved { who: ALICE, devices: vec![0], released: 200 * CRU }.into(),
+				Event::DevicesRemoved { who: ALICE, devices: vec![0], released: 0 }.into(),
 			);
+			assert_eq!(held(ALICE), 200 * CRU);
+			assert_eq!(slash(ALICE, cut, Some(BOB)), Ok(200 * CRU));
 			assert_eq!(held(ALICE), 0);
-			assert_ok!(remove(ALICE, &[1]));
-			System::assert_last_event(
-				Event::DevicesRemoved { who: ALICE, devices: vec![1], released: 0 }.into(),
-			);
-			assert_eq!(held(ALICE), 0);
-			assert_eq!(start - free(ALICE), cut);
+			assert_eq!(Records::get(ALICE).unwrap().slashed_total, 2_000 * CRU);
 			assert_ok!(deregister(ALICE));
 			System::set_block_number(1 + UNBONDING as u64);
 			assert_ok!(withdraw(ALICE));
 			System::assert_last_event(Event::BondWithdrawn { who: ALICE, amount: 0 }.into());
-			assert_eq!(start - free(ALICE), cut);
+			assert_eq!(start - free(ALICE), 2_000 * CRU);
 		});
 	}
 
 	#[test]
-	fn devices_added_after_a_deep_slash_hold_their_full_bond() {
+	fn devices_added_after_a_slash_hold_their_full_bond_and_forgive_nothing() {
 		test(|| {
-			let start = free(ALICE);
 			register(ALICE, 1);
 			add(ALICE, H100_SXM, 2);
-			let cut = 2_000 * CRU;
+			let cut = 600 * CRU;
 			assert_eq!(slash(ALICE, cut, None), Ok(cut));
-			assert_ok!(remove(ALICE, &[0, 1]));
-			assert_eq!(held(ALICE), 0);
-			// A past slash pays for no new device: its bond is held in full.
+			let short = |p: &crate::Provider| p.required() - p.held;
+			assert_eq!(short(&Records::get(ALICE).unwrap()), cut);
+			// A new device's bond is held in full, and the shortfall stays what the slash made.
+			let before = free(ALICE);
 			add(ALICE, RTX_4090, 2);
-			assert_eq!(held(ALICE), 2 * CONSUMER);
-			// The part of the slash beyond the remaining base bond is forgotten.
-			assert_eq!(Records::get(ALICE).unwrap().slashed, BASE);
-			Providers::do_try_state().expect("hold matches the record");
+			assert_eq!(before - free(ALICE), 2 * CONSUMER);
+			assert_eq!(held(ALICE), 2_000 * CRU - cut + 2 * CONSUMER);
+			let p = Records::get(ALICE).unwrap();
+			assert_eq!((short(&p), p.slashed_total), (cut, cut));
+			// Removing a device while short gives nothing back: the hold stays at stake.
+			let held_before = held(ALICE);
 			assert_ok!(remove(ALICE, &[2]));
-			assert_eq!(held(ALICE), CONSUMER);
+			assert_eq!(held(ALICE), held_before);
+			assert_eq!(Records::get(ALICE).unwrap().slashed_total, cut);
+		});
+	}
+}
+
+mod underbonded {
+	use super::*;
+
+	/// Alice with two H100s (2,000 CRU required), slashed `cut` at block `at`.
+	fn slashed_at(at: u64, cut: Balance) {
+		register(ALICE, 1);
+		add(ALICE, H100_SXM, 2);
+		System::set_block_number(at);
+		assert_eq!(slash(ALICE, cut, None), Ok(cut));
+	}
+
+	fn bonded(who: u64) -> bool {
+		<Providers as ProviderRegistry<u64>>::bonded(&who)
+	}
+
+	fn since(who: u64) -> Option<u32> {
+		Records::get(who).unwrap().underbonded_since
+	}
+
+	#[test]
+	fn a_slash_below_the_ratio_starts_the_clock_and_a_small_one_does_not() {
+		test(|| {
+			// 90% of 2,000 is 1,800: a slash of 200 leaves the provider bonded.
+			slashed_at(3, 200 * CRU);
+			assert!(bonded(ALICE));
+			assert_eq!(since(ALICE), None);
+			System::set_block_number(4);
+			assert_eq!(slash(ALICE, 1, None), Ok(1));
+			assert!(!bonded(ALICE));
+			assert_eq!(since(ALICE), Some(4));
+			// A later slash keeps the clock where it started.
+			System::set_block_number(6);
+			assert_eq!(slash(ALICE, CRU, None), Ok(CRU));
+			assert_eq!(since(ALICE), Some(4));
+			assert!(!bonded(BOB), "not a provider");
+		});
+	}
+
+	#[test]
+	fn a_top_up_restores_the_bond_and_stops_the_clock() {
+		test(|| {
+			slashed_at(3, 500 * CRU);
+			assert!(!bonded(ALICE));
+			let before = free(ALICE);
+			assert_ok!(Providers::top_up_bond(RuntimeOrigin::signed(ALICE), 300 * CRU));
+			System::assert_last_event(
+				Event::BondToppedUp { who: ALICE, amount: 300 * CRU, held: 1_800 * CRU }.into(),
+			);
+			assert_eq!(before - free(ALICE), 300 * CRU);
+			assert_eq!(held(ALICE), 1_800 * CRU);
+			assert!(bonded(ALICE));
+			assert_eq!(since(ALICE), None);
+			// Above what is required is fine too: it is held and slashable.
+			assert_ok!(Providers::top_up_bond(RuntimeOrigin::signed(ALICE), 500 * CRU));
+			assert_eq!(held(ALICE), 2_300 * CRU);
+			assert_eq!(Records::get(ALICE).unwrap().slashed_total, 500 * CRU);
+		});
+	}
+
+	#[test]
+	fn top_up_refuses_zero_strangers_the_unbonding_and_what_cannot_be_held() {
+		test(|| {
+			register(ALICE, 1);
+			let top_up = |who, amount| Providers::top_up_bond(RuntimeOrigin::signed(who), amount);
+			assert_noop!(top_up(ALICE, 0), Error::<Test>::ZeroAmount);
+			assert_noop!(top_up(BOB, CRU), Error::<Test>::NotRegistered);
+			assert_noop!(top_up(ALICE, 10_000_000 * CRU), Error::<Test>::InsufficientBond);
 			assert_ok!(deregister(ALICE));
+			assert_noop!(top_up(ALICE, CRU), Error::<Test>::Unbonding);
+		});
+	}
+
+	#[test]
+	fn anyone_suspends_an_underbonded_provider_once_the_grace_has_passed() {
+		test(|| {
+			let suspend_it = |who| Providers::suspend_underbonded(RuntimeOrigin::signed(BOB), who);
+			register(CHARLIE, 3);
+			assert_noop!(suspend_it(CHARLIE), Error::<Test>::NotUnderbonded);
+			assert_noop!(suspend_it(DAVE), Error::<Test>::NotRegistered);
+			slashed_at(3, 500 * CRU);
+			System::set_block_number(3 + GRACE as u64 - 1);
+			assert_noop!(suspend_it(ALICE), Error::<Test>::GraceNotOver);
+			System::set_block_number(3 + GRACE as u64);
+			assert_eq!(free_devices(H100_SXM), 2);
+			assert_ok!(suspend_it(ALICE));
+			let reason: crate::Reason = b"underbonded".to_vec().try_into().unwrap();
+			System::assert_last_event(Event::Suspended { who: ALICE, reason: reason.clone() }.into());
+			let p = Records::get(ALICE).unwrap();
+			assert_eq!(p.status, ProviderStatus::Suspended);
+			assert_eq!(p.history.last().map(|c| c.reason.clone()), Some(reason));
+			assert_eq!(free_devices(H100_SXM), 0);
+			assert_noop!(suspend_it(ALICE), Error::<Test>::NotActive);
+			// Topped up and reinstated by governance, it bids again.
+			assert_ok!(Providers::top_up_bond(RuntimeOrigin::signed(ALICE), 500 * CRU));
+			assert_ok!(reinstate(ALICE, b"topped up"));
+			assert!(bonded(ALICE));
+		});
+	}
+
+	#[test]
+	fn a_provider_that_restores_its_bond_in_time_is_not_suspended() {
+		test(|| {
+			slashed_at(3, 500 * CRU);
+			assert_ok!(Providers::top_up_bond(RuntimeOrigin::signed(ALICE), 500 * CRU));
+			System::set_block_number(100);
+			assert_noop!(
+				Providers::suspend_underbonded(RuntimeOrigin::signed(BOB), ALICE),
+				Error::<Test>::NotUnderbonded
+			);
+		});
+	}
+
+	#[test]
+	fn governance_slashes_active_suspended_and_unbonding_providers() {
+		test(|| {
+			let gov_slash = |who, amount| {
+				Providers::slash(RuntimeOrigin::root(), who, amount, SlashReason::Governance)
+			};
+			register(ALICE, 1);
+			register(BOB, 2);
+			register(CHARLIE, 3);
+			assert_ok!(suspend(BOB, b"audit"));
+			assert_ok!(deregister(CHARLIE));
+			let treasury = free(TREASURY);
+			for who in [ALICE, BOB, CHARLIE] {
+				assert_ok!(gov_slash(who, 100 * CRU));
+				System::assert_last_event(
+					Event::Slashed {
+						who,
+						amount: 100 * CRU,
+						beneficiary: TREASURY,
+						reason: SlashReason::Governance,
+					}
+					.into(),
+				);
+				assert_eq!(held(who), BASE - 100 * CRU);
+			}
+			assert_eq!(free(TREASURY), treasury + 300 * CRU);
+			// The unbonding provider withdraws only what is left.
 			System::set_block_number(1 + UNBONDING as u64);
-			assert_ok!(withdraw(ALICE));
-			assert_eq!(start - free(ALICE), cut);
+			let before = free(CHARLIE);
+			assert_ok!(withdraw(CHARLIE));
+			assert_eq!(free(CHARLIE), before + BASE - 100 * CRU);
+			assert_noop!(
+				Providers::slash(RuntimeOrigin::signed(ALICE), BOB, CRU, SlashReason::Governance),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(gov_slash(ALICE, 0), Error::<Test>::ZeroAmount);
+			assert_noop!(gov_slash(DAVE, CRU), Error::<Test>::NotRegistered);
 		});
 	}
 }
@@ -1311,9 +1488,16 @@ mod views {
 			assert_eq!(v.registered_at, 4);
 			let b = v.bond;
 			assert_eq!(
-				(b.base, b.devices, b.slashed, b.held),
-				(BASE, DATACENTER + CONSUMER, 50 * CRU, BASE + DATACENTER + CONSUMER - 50 * CRU)
+				(b.base, b.devices, b.required, b.held, b.slashed_total),
+				(
+					BASE,
+					DATACENTER + CONSUMER,
+					BASE + DATACENTER + CONSUMER,
+					BASE + DATACENTER + CONSUMER - 50 * CRU,
+					50 * CRU
+				)
 			);
+			assert_eq!(b.underbonded_since, None, "50 CRU is within the ratio");
 			let devices: Vec<_> =
 				v.devices.iter().map(|d| (d.id, d.model, d.bond, d.state)).collect();
 			assert_eq!(
@@ -1424,6 +1608,8 @@ mod properties {
 		Slash(usize, Balance, Option<usize>),
 		/// New bonds and unbonding period, scaled by `k` (devices keep their bonds).
 		SetParams(u8),
+		TopUp(usize, Balance),
+		SuspendUnderbonded(usize),
 	}
 
 	fn op() -> impl Strategy<Value = Op> {
@@ -1445,6 +1631,8 @@ mod properties {
 			2 => (who(), 0..4_000 * CRU, proptest::option::of(0usize..5))
 				.prop_map(|(w, a, b)| Op::Slash(w, a, b)),
 			1 => (1u8..5).prop_map(Op::SetParams),
+			2 => (who(), 0..1_000 * CRU).prop_map(|(w, a)| Op::TopUp(w, a)),
+			1 => who().prop_map(Op::SuspendUnderbonded),
 		]
 	}
 
@@ -1533,24 +1721,92 @@ mod properties {
 					},
 					unbonding_period: k as u32,
 					allow_private_endpoints: false,
+					min_bond_ratio: Perbill::from_percent(70 + 7 * k as u32),
+					underbonded_grace: k as u32,
 				};
 				Providers::set_params(RuntimeOrigin::root(), params)
 			}
+			Op::TopUp(w, amount) => Providers::top_up_bond(signed(w), amount),
+			Op::SuspendUnderbonded(w) => {
+				Providers::suspend_underbonded(RuntimeOrigin::signed(TREASURY), ACCOUNTS[w])
+			}
 		}
+	}
+
+	/// What the events say of one provider since it registered.
+	#[derive(Default, Debug)]
+	struct Ledger {
+		/// Base and device bonds held.
+		bonds: Balance,
+		top_ups: Balance,
+		released: Balance,
+		slashed: Balance,
+		/// What removals kept back to cover slashes: removed devices' bonds less the release.
+		kept: Balance,
+	}
+
+	/// Fold the events of one op into the ledgers; `removed` is the bond of the devices a
+	/// removal named (read before it ran).
+	fn fold_events(ledgers: &mut BTreeMap<u64, Ledger>, removed: Balance) {
+		for record in System::events() {
+			let RuntimeEvent::Providers(event) = record.event else { continue };
+			match event {
+				Event::ProviderRegistered { who, bond, .. } => {
+					ledgers.insert(who, Ledger { bonds: bond, ..Default::default() });
+				}
+				Event::DevicesAdded { who, bond, .. } => {
+					ledgers.entry(who).or_default().bonds += bond;
+				}
+				Event::BondToppedUp { who, amount, .. } => {
+					ledgers.entry(who).or_default().top_ups += amount;
+				}
+				Event::DevicesRemoved { who, released, .. } => {
+					let l = ledgers.entry(who).or_default();
+					l.released += released;
+					l.bonds -= removed;
+					l.kept += removed - released;
+				}
+				Event::Slashed { who, amount, .. } => {
+					ledgers.entry(who).or_default().slashed += amount;
+				}
+				Event::BondWithdrawn { who, .. } => {
+					ledgers.remove(&who);
+				}
+				_ => {}
+			}
+		}
+		System::reset_events();
+	}
+
+	/// The bond of the devices of `who` that `ids` names (each once).
+	fn bonds_of(who: u64, ids: &[DeviceId]) -> Balance {
+		Devices::<Test>::get(who).iter().filter(|d| ids.contains(&d.id)).map(|d| d.bond).sum()
 	}
 
 	fn total() -> Balance {
 		ALL.iter().map(Balances::total_balance).sum()
 	}
 
-	/// The invariants, rechecked from storage without the pallet's own bookkeeping.
-	fn check(start: Balance, issuance: Balance) -> Result<(), TestCaseError> {
+	/// The invariants, rechecked from storage and the events without the pallet's own
+	/// bookkeeping.
+	fn check(
+		start: Balance,
+		issuance: Balance,
+		ledgers: &BTreeMap<u64, Ledger>,
+	) -> Result<(), TestCaseError> {
 		Providers::do_try_state().map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
 		let mut recount = BTreeMap::<GpuModelId, DeviceCounts>::new();
 		for (who, p) in Records::iter() {
 			let devices = Devices::<Test>::get(who);
 			let bonds: Balance = devices.iter().map(|d| d.bond).sum();
-			prop_assert_eq!(held(who), (p.base_bond + bonds).saturating_sub(p.slashed));
+			let l = ledgers.get(&who).expect("a provider has registered");
+			// held == required + top-ups − Σ Slashed, plus what removals kept back.
+			prop_assert_eq!(p.required(), p.base_bond + bonds);
+			prop_assert_eq!(l.bonds, p.required());
+			prop_assert_eq!(held(who) + l.slashed, p.required() + l.top_ups + l.kept);
+			prop_assert_eq!(p.slashed_total, l.slashed);
+			let ratio = Params::<Test>::get().min_bond_ratio;
+			prop_assert_eq!(<Providers as ProviderRegistry<u64>>::bonded(&who), p.bonded(ratio));
 			for d in devices.iter() {
 				let c = recount.entry(d.model).or_default();
 				c.registered += 1;
@@ -1592,11 +1848,33 @@ mod properties {
 					assert_ok!(apply(Op::Register(w, 0)));
 					add(ACCOUNTS[w], m, 2);
 				}
-				check(start, issuance)?;
+				let mut ledgers = BTreeMap::new();
+				fold_events(&mut ledgers, 0);
+				check(start, issuance, &ledgers)?;
 				for op in ops {
+					let removed = match op {
+						Op::Remove(w, at, n) => {
+							let mut ids = pick(ACCOUNTS[w], at, n, false);
+							ids.dedup();
+							bonds_of(ACCOUNTS[w], &ids)
+						}
+						_ => 0,
+					};
+					let bond_of = |w: usize| Records::get(ACCOUNTS[w]).map(|p| (p.held, p.required()));
+					let before = if let Op::Remove(w, ..) = op { bond_of(w) } else { None };
 					// A failed op is fine; the checks below show it changed nothing wrong.
-					let _ = apply(op);
-					check(start, issuance)?;
+					let done = apply(op.clone()).is_ok();
+					if let (Op::Remove(w, ..), Some((held, _)), true) = (&op, before, done) {
+						// A removal releases at most the devices' bonds, only what is held
+						// above the new requirement, and keeps back only what is needed.
+						let (after, required) = bond_of(*w).expect("still registered");
+						let released = held - after;
+						prop_assert!(released <= removed);
+						prop_assert!(released == 0 || after >= required, "released into a shortfall");
+						prop_assert!(released == removed || after <= required, "kept back too much");
+					}
+					fold_events(&mut ledgers, removed);
+					check(start, issuance, &ledgers)?;
 				}
 				Ok(())
 			})?;

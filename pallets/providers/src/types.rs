@@ -12,6 +12,7 @@ use crucible_primitives::{
 };
 use frame_support::{traits::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
+use sp_runtime::Perbill;
 use serde::{Deserialize, Serialize};
 
 /// Longest worker-client endpoint URL, in bytes.
@@ -191,12 +192,19 @@ pub struct ProviderParams {
 	/// and every other IP that is not public unicast ([`crucible_primitives::endpoint`]).
 	/// Validators' off-chain workers fetch endpoints, so only dev and local chains set it.
 	pub allow_private_endpoints: bool,
+	/// The fraction of its required bond (base plus device bonds) a provider must hold to bid
+	/// and be leased; below it, bids are refused and standing bids voided.
+	pub min_bond_ratio: Perbill,
+	/// Blocks a provider may stay below `min_bond_ratio` before anyone may suspend it with
+	/// `suspend_underbonded`.
+	pub underbonded_grace: BlockNumber,
 }
 
 impl ProviderParams {
 	/// A public network: 1,000 CRU base; 500 / 250 / 100 CRU per data-centre / workstation /
 	/// consumer GPU; seven days of unbonding (longer than any attestation round and fault
-	/// report needs to land).
+	/// report needs to land, and than the market-admin track's shortest path to a slash);
+	/// at least 90% of the required bond held to take work, one day to top up after a slash.
 	pub const fn production() -> Self {
 		Self {
 			base_bond: 1_000 * CRU,
@@ -207,22 +215,32 @@ impl ProviderParams {
 			},
 			unbonding_period: 7 * DAYS,
 			allow_private_endpoints: false,
+			min_bond_ratio: Perbill::from_percent(90),
+			underbonded_grace: DAYS,
 		}
 	}
 
-	/// Development chains: the same bonds, five blocks of unbonding, private endpoints (the
-	/// worker client runs on the same machine or network).
+	/// Development chains: the same bonds, ten blocks of unbonding (twice the fast tracks'
+	/// shortest path to enactment), ten blocks of grace, private endpoints (the worker client
+	/// runs on the same machine or network).
 	pub const fn development() -> Self {
-		Self { unbonding_period: 5, allow_private_endpoints: true, ..Self::production() }
+		Self {
+			unbonding_period: 10,
+			allow_private_endpoints: true,
+			underbonded_grace: 10,
+			..Self::production()
+		}
 	}
 
-	/// Whether the parameters make sense: a bond of zero would make registration free.
+	/// Whether the parameters make sense: a bond of zero would make registration free, a
+	/// ratio of zero would let a fully slashed provider keep bidding.
 	pub fn is_valid(&self) -> bool {
 		self.base_bond > 0
 			&& self.device_bonds.consumer > 0
 			&& self.device_bonds.workstation > 0
 			&& self.device_bonds.datacenter > 0
 			&& self.unbonding_period > 0
+			&& self.min_bond_ratio != Perbill::from_parts(0)
 	}
 }
 
@@ -286,12 +304,18 @@ pub struct Provider {
 	pub status: ProviderStatus,
 	/// Block of registration.
 	pub registered_at: BlockNumber,
-	/// Base bond held at registration.
+	/// Base bond required since registration.
 	pub base_bond: Balance,
 	/// Sum of the bonds of its devices.
 	pub device_bonds: Balance,
-	/// Slashed so far. Held = (base_bond + device_bonds) − slashed, floored at zero.
-	pub slashed: Balance,
+	/// CRU on hold for the bond now: raised by every hold (registration, devices, top-ups),
+	/// lowered by every release and slash. May fall below [`Provider::required`] after a slash.
+	pub held: Balance,
+	/// Slashed over the provider's life; never decreases.
+	pub slashed_total: Balance,
+	/// The block from which `held` has been below `min_bond_ratio` of `required` (set by the
+	/// slash that took it there, cleared by the top-up or removal that restores it).
+	pub underbonded_since: Option<BlockNumber>,
 	/// The id the next added device gets.
 	pub next_device: DeviceId,
 	/// The latest status changes, oldest first.
@@ -301,9 +325,24 @@ pub struct Provider {
 }
 
 impl Provider {
-	/// What should be held for this provider's bond.
-	pub fn expected_hold(&self) -> Balance {
-		self.base_bond.saturating_add(self.device_bonds).saturating_sub(self.slashed)
+	/// The bond its registration and devices require: base plus device bonds.
+	pub fn required(&self) -> Balance {
+		self.base_bond.saturating_add(self.device_bonds)
+	}
+
+	/// Whether it holds at least `ratio` of its required bond.
+	pub fn bonded(&self, ratio: Perbill) -> bool {
+		self.held >= ratio.mul_ceil(self.required())
+	}
+
+	/// Re-evaluate `underbonded_since` at block `now` after a change of `held` or `required`:
+	/// the clock starts when the hold first falls below `ratio` and stops when it is restored.
+	pub fn note_bond(&mut self, ratio: Perbill, now: BlockNumber) {
+		if self.bonded(ratio) {
+			self.underbonded_since = None;
+		} else if self.underbonded_since.is_none() {
+			self.underbonded_since = Some(now);
+		}
 	}
 
 	/// Record a status change, dropping the oldest entry when the history is full.

@@ -48,6 +48,8 @@ pub trait WeightInfo {
 	fn rotate_worker_key() -> Weight;
 	fn deregister() -> Weight;
 	fn withdraw_bond() -> Weight;
+	fn top_up_bond() -> Weight;
+	fn suspend_underbonded() -> Weight;
 	fn set_params() -> Weight;
 	fn set_model() -> Weight;
 	fn remove_model() -> Weight;
@@ -197,6 +199,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// Storage: `Providers::Params` (r:0 w:1)
 	/// Proof: `Providers::Params` (`max_values`: Some(1), `max_size`: Some(68), added: 563, mode: `MaxEncodedLen`)
+	fn top_up_bond() -> Weight {
+		Weight::from_parts(267_809_000, 161054)
+			.saturating_add(T::DbWeight::get().reads(69_u64))
+			.saturating_add(T::DbWeight::get().writes(70_u64))
+	}
+	fn suspend_underbonded() -> Weight {
+		Weight::from_parts(233_608_000, 161054)
+			.saturating_add(T::DbWeight::get().reads(67_u64))
+			.saturating_add(T::DbWeight::get().writes(65_u64))
+	}
 	fn set_params() -> Weight {
 		// Proof size summary in bytes:
 		//  Measured:  `0`
@@ -352,6 +364,16 @@ impl WeightInfo for () {
 		Weight::from_parts(267_809_000, 161054)
 			.saturating_add(ParityDbWeight::get().reads(69_u64))
 			.saturating_add(ParityDbWeight::get().writes(70_u64))
+	}
+	fn top_up_bond() -> Weight {
+		Weight::from_parts(267_809_000, 161054)
+			.saturating_add(ParityDbWeight::get().reads(69_u64))
+			.saturating_add(ParityDbWeight::get().writes(70_u64))
+	}
+	fn suspend_underbonded() -> Weight {
+		Weight::from_parts(233_608_000, 161054)
+			.saturating_add(ParityDbWeight::get().reads(67_u64))
+			.saturating_add(ParityDbWeight::get().writes(65_u64))
 	}
 	fn set_params() -> Weight {
 		Weight::from_parts(4_647_000, 0)

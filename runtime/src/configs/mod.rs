@@ -447,6 +447,7 @@ impl pallet_crucible_providers::Config for Runtime {
 	// Eight hosts of eight GPUs.
 	type MaxDevices = ConstU32<64>;
 	type MaxModels = ConstU32<64>;
+	type MinUnbondingPeriod = crate::governance::tracks::MinUnbondingPeriod;
 	type WeightInfo = pallet_crucible_providers::weights::SubstrateWeight<Runtime>;
 }
 

@@ -121,3 +121,30 @@ impl pallet_referenda::TracksInfo<Balance, BlockNumber> for TracksInfo {
 		}
 	}
 }
+
+/// The shortest path from submission to enactment on `track`, in blocks: prepare, confirm,
+/// then the minimum enactment delay (a referendum that passes from the start of its decision
+/// period), on this chain's timing.
+pub fn shortest_path(track: TrackId) -> BlockNumber {
+	use pallet_referenda::TracksInfo as _;
+	TracksInfo::tracks()
+		.find(|t| t.id == track)
+		.map(|t| {
+			t.info
+				.prepare_period
+				.saturating_add(t.info.confirm_period)
+				.saturating_add(t.info.min_enactment_period)
+		})
+		.unwrap_or(BlockNumber::MAX)
+}
+
+/// The shortest unbonding period the provider registry accepts: twice the market-admin track's
+/// shortest path to enactment (the path itself as the margin), so that a slash submitted when
+/// a provider deregisters can still land before the provider withdraws. 10 blocks on the fast
+/// timing, 4 days 4 hours on the production one (the production period is 7 days).
+pub struct MinUnbondingPeriod;
+impl frame_support::traits::Get<BlockNumber> for MinUnbondingPeriod {
+	fn get() -> BlockNumber {
+		shortest_path(MARKET_ADMIN).saturating_mul(2)
+	}
+}

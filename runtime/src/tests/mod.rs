@@ -16,7 +16,7 @@ use crucible_primitives::{
 	currency::{CRU, EXISTENTIAL_DEPOSIT, MILLI_CRU},
 	time::DAYS,
 };
-use frame_support::{assert_ok, dispatch::DispatchInfo, traits::fungible::Inspect};
+use frame_support::{assert_noop, assert_ok, dispatch::DispatchInfo, traits::fungible::Inspect};
 use pallet_referenda::TracksInfo as _;
 use pallet_transaction_payment::{FungibleAdapter, OnChargeTransaction};
 use sp_keyring::Sr25519Keyring;
@@ -138,6 +138,11 @@ fn production_timing_uses_days_and_fast_timing_uses_blocks() {
 /// The dev chain's genesis, built as the node builds it (the preset patched over the default
 /// genesis config), at block 1.
 pub(crate) fn dev_ext() -> sp_io::TestExternalities {
+	preset_ext(crate::genesis_config_presets::development_config_genesis())
+}
+
+/// A fresh chain from genesis `preset` (a preset's JSON patch), at block 1.
+pub(crate) fn preset_ext(preset: serde_json::Value) -> sp_io::TestExternalities {
 	let mut ext = sp_io::TestExternalities::default();
 	ext.execute_with(|| {
 		fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
@@ -151,7 +156,7 @@ pub(crate) fn dev_ext() -> sp_io::TestExternalities {
 			}
 		}
 		let mut config = serde_json::to_value(crate::RuntimeGenesisConfig::default()).unwrap();
-		merge(&mut config, crate::genesis_config_presets::development_config_genesis());
+		merge(&mut config, preset);
 		frame_support::genesis_builder_helper::build_state::<crate::RuntimeGenesisConfig>(
 			serde_json::to_vec(&config).unwrap(),
 		)
@@ -286,5 +291,35 @@ fn every_genesis_preset_passes_the_governed_parameter_checks() {
 		assert!(oracle.is_valid(Bme::get(), Window::get()), "{name}: oracle");
 		assert!(market.is_valid(), "{name}: market");
 		assert_eq!(check_governed(&oracle, &market), Ok(()), "{name}");
+		// The registry's parameters pass `set_params`, on the preset's own track timing.
+		let providers: pallet_crucible_providers::ProviderParams =
+			serde_json::from_value(preset["providers"]["params"].clone()).unwrap();
+		preset_ext(preset.clone()).execute_with(|| {
+			let min = crate::governance::tracks::MinUnbondingPeriod::get();
+			assert!(providers.is_valid(), "{name}: providers");
+			assert!(providers.unbonding_period >= min, "{name}: unbonding {min}");
+			assert_ok!(crate::Providers::set_params(RuntimeOrigin::root(), providers));
+		});
 	}
+}
+
+#[test]
+fn the_unbonding_floor_is_twice_the_market_admin_tracks_shortest_path() {
+	use crate::governance::tracks::MinUnbondingPeriod;
+	use crucible_primitives::time::{DAYS, HOURS};
+	use frame_support::traits::Get;
+	// Fast timing: prepare 2 + confirm 2 + enactment 1, twice.
+	dev_ext().execute_with(|| assert_eq!(MinUnbondingPeriod::get(), 10));
+	let testnet = crate::genesis_config_presets::testnet_config_genesis();
+	preset_ext(testnet).execute_with(|| {
+		assert_eq!(MinUnbondingPeriod::get(), 2 * (2 * HOURS + DAYS + DAYS));
+		let short = pallet_crucible_providers::ProviderParams {
+			unbonding_period: MinUnbondingPeriod::get() - 1,
+			..pallet_crucible_providers::ProviderParams::production()
+		};
+		assert_noop!(
+			crate::Providers::set_params(RuntimeOrigin::root(), short),
+			pallet_crucible_providers::Error::<Runtime>::UnbondingTooShort
+		);
+	});
 }

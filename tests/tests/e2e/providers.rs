@@ -144,7 +144,7 @@ async fn provider_registers_is_suspended_by_referendum_unbonds_and_reconciles() 
 	assert_eq!(view.status, ProviderStatus::Active);
 	assert_eq!(view.worker_key, worker("//DaveWorker2"));
 	assert_eq!(view.endpoint, "https://gpu.dave.example:8443/worker");
-	assert_eq!((view.bond.base, view.bond.held, view.bond.slashed), (1_000 * CRU, bond, 0));
+	assert_eq!((view.bond.base, view.bond.held, view.bond.slashed_total), (1_000 * CRU, bond, 0));
 	assert_eq!(view.devices.len(), 6);
 	assert!(view.devices.iter().all(|d| d.state == DeviceState::Free));
 	assert_eq!(chain.account(&who, None).await.data.reserved, bond);
@@ -205,7 +205,7 @@ async fn provider_registers_is_suspended_by_referendum_unbonds_and_reconciles() 
 		.unwrap();
 	assert_eq!(page.providers.iter().map(|p| &p.owner).collect::<Vec<_>>(), vec![&who]);
 
-	// Dave leaves: unbonding (5 blocks on dev), then the bond comes back.
+	// Dave leaves: unbonding (10 blocks on dev), then the bond comes back.
 	let deregistered = dave(&chain, ProvidersCall::deregister {}, &mut fees).await.expect_success();
 	let until = deregistered
 		.events
