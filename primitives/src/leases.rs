@@ -11,14 +11,8 @@ use alloc::{string::String, vec::Vec};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
-use sp_core::ConstU32;
-use sp_runtime::BoundedVec;
 
-/// Longest region code of an order, in bytes (the registry's bound).
-pub const MAX_REGION_LEN: u32 = 16;
-
-/// A region code, as a provider registers it.
-pub type Region = BoundedVec<u8, ConstU32<MAX_REGION_LEN>>;
+pub use crate::bounds::{Region, MAX_REGION_LEN};
 
 /// What the fault was, when governance (later: attestation) closes a lease for a provider
 /// fault.
@@ -75,6 +69,9 @@ pub enum CloseReason {
 	InsufficientFunds,
 	/// Governance (later: attestation) found a provider fault: refund plus compensation.
 	ProviderFault(FaultKind),
+	/// Its sweep task kept failing and the market-admin track closed it (`force_close`): the
+	/// provider paid to then, the rest refunded, counted neither way in reputation.
+	ForceClosed,
 }
 
 /// Why an order closed without a lease.
@@ -102,6 +99,47 @@ pub enum OrderCloseReason {
 	NoValidBids,
 	/// The tenant cancelled it.
 	Cancelled,
+	/// Its window's sweep task kept failing and the market-admin track closed it
+	/// (`force_close`).
+	ForceClosed,
+}
+
+/// What the lease market's sweep does at a block.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+	Serialize,
+	Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum SweepTask {
+	/// The order's bid window ends: the best bid wins, or the order expires.
+	CloseBidding(OrderId),
+	/// Look at the lease: warn when it runs low, close it when due.
+	CheckLease(LeaseId),
+}
+
+/// A sweep task that failed its every attempt and waits for the market-admin track's
+/// `force_close` (its order or lease, escrow and devices untouched meanwhile).
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StuckTaskView {
+	/// The task.
+	pub task: SweepTask,
+	/// The block it was parked at.
+	pub since: BlockNumber,
+	/// Its last error.
+	pub error: sp_runtime::DispatchError,
 }
 
 /// A bid, as explorers see it.
@@ -114,6 +152,8 @@ pub struct BidView<AccountId> {
 	pub price: Credits,
 	/// The devices offered.
 	pub devices: Vec<DeviceId>,
+	/// The catalogue model of each offered device, in the same order.
+	pub models: Vec<GpuModelId>,
 	/// CRU held for the bid.
 	#[serde(with = "amount")]
 	pub deposit: Balance,
@@ -275,9 +315,11 @@ pub struct ModelMarketView {
 	pub leased: u32,
 	/// Leased / registered, parts per million (0 when none is registered).
 	pub utilization_ppm: u32,
-	/// Leases of this model started in the last day (within the price log).
+	/// Leases of this model started in the current hour and the 23 hours before it (exact:
+	/// counted per hour as leases start).
 	pub leases_last_day: u32,
-	/// Median price of those, credits per GPU-hour (the lower middle of an even count).
+	/// Median price, credits per GPU-hour (the lower middle of an even count), of the latest
+	/// lease starts of this model in the last day: the latest 32 at most.
 	pub median_per_gpu_hour: Option<Credits>,
 }
 
@@ -299,19 +341,29 @@ sp_api::decl_runtime_apis! {
 	/// Queries of the `leases` pallet, for explorers and the `crucible_*` JSON-RPC methods.
 	pub trait LeasesApi<AccountId> where AccountId: codec::Codec {
 		/// Open orders with their bids, in storage order after `cursor`: up to `limit`
-		/// (at most 100).
+		/// (at most 100). Reads at most 101 orders and 100 bid lists.
 		fn open_orders(cursor: Option<OrderId>, limit: u32) -> OrderPage<AccountId>;
-		/// One open order with its bids.
+		/// One open order with its bids. Reads two entries.
 		fn order(id: OrderId) -> Option<OrderView<AccountId>>;
-		/// Leases matching `filter`, in storage order after `cursor`: up to `limit`.
+		/// Leases matching `filter`, in storage order after `cursor`: up to `limit` (at most
+		/// 100). Walks the narrowest index the filter allows and reads at most 1,000 of its
+		/// keys and their leases (a rare filter returns a short page with a `next`), and the
+		/// parameters: at most 2,001 entries, whatever the arguments.
 		fn leases(filter: LeaseFilter<AccountId>, cursor: Option<LeaseId>, limit: u32)
 			-> LeasePage<AccountId>;
-		/// One lease, with what it owes and has left as of now.
+		/// One lease, with what it owes and has left as of now. Reads two entries.
 		fn lease(id: LeaseId) -> Option<LeaseView<AccountId>>;
-		/// Leases whose escrow runs dry within the low-funds horizon, by id, after `cursor`
-		/// (the last lease id of the previous page): up to `limit`.
+		/// Leases warned that their escrow runs dry within the low-funds horizon, and not
+		/// topped up or closed since, in storage order after `cursor` (the `next` of the
+		/// previous page): up to `limit` (at most 100). Reads at most `limit + 1` index keys
+		/// and `limit` leases, whatever the arguments.
 		fn running_low(cursor: Option<LeaseId>, limit: u32) -> LeasePage<AccountId>;
+		/// Sweep tasks parked after failing every attempt, waiting for `force_close`: at most
+		/// 64 (the bound of the map), one entry each.
+		fn stuck_tasks() -> Vec<StuckTaskView>;
 		/// Orders, leases, utilization and median prices over the last day, per model.
+		/// Reads the catalogue, one supply counter and one day summary per model (at most
+		/// the registry's `MaxModels` each), and three counters.
 		fn summary() -> MarketSummary;
 	}
 }

@@ -11,6 +11,7 @@
 extern crate alloc;
 
 pub mod bme;
+pub mod bounds;
 pub mod endpoint;
 pub mod leases;
 pub mod providers;

@@ -314,6 +314,8 @@ pub trait ProviderRegistry<AccountId> {
 	fn model(model: GpuModelId) -> Option<(u32, GpuClass)>;
 	/// Free devices of `model` at Active providers, in O(1).
 	fn free_devices(model: GpuModelId) -> u32;
+	/// Free devices of `model` at Active providers registered in `region`, in O(1).
+	fn free_devices_in(model: GpuModelId, region: &[u8]) -> u32;
 	/// Whether provider `who` registered `region` (a lowercase region code).
 	fn in_region(who: &AccountId, region: &[u8]) -> bool;
 	/// Whether provider `who` holds at least the governed fraction of its required bond, so
@@ -565,14 +567,18 @@ sp_api::decl_runtime_apis! {
 	/// Queries of the `providers` pallet, for explorers and the `crucible_*` JSON-RPC methods.
 	pub trait ProvidersApi<AccountId> where AccountId: codec::Codec {
 		/// Providers matching `filter`, from `cursor` (exclusive) on: up to `limit` (at most
-		/// 100) of them.
+		/// 100) of them. Reads at most 1,000 provider records (a rare filter returns a short
+		/// page with a `next`) and the device list of each that passes the status and region
+		/// filters: at most 2,001 entries, whatever the arguments.
 		fn providers(filter: ProviderFilter, cursor: Option<AccountId>, limit: u32)
 			-> ProviderPage<AccountId>;
-		/// One provider.
+		/// One provider. Reads two entries (the record and the device list).
 		fn provider(who: AccountId) -> Option<ProviderView<AccountId>>;
-		/// The GPU catalogue, in id order.
+		/// The GPU catalogue, in id order. Reads the parameters and every catalogue entry
+		/// (at most the runtime's `MaxModels`, 64).
 		fn catalogue() -> Vec<GpuModelView>;
-		/// Devices registered, free, offered and leased, per model.
+		/// Devices registered, free, offered and leased, per model. Reads the catalogue as
+		/// above, one supply counter per model and the provider count.
 		fn supply() -> SupplySummary;
 	}
 }

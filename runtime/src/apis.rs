@@ -280,6 +280,10 @@ impl_runtime_apis! {
 			Leases::running_low(cursor, limit)
 		}
 
+		fn stuck_tasks() -> Vec<crucible_primitives::leases::StuckTaskView> {
+			Leases::stuck_tasks()
+		}
+
 		fn summary() -> MarketSummary {
 			let supply = Providers::supply_view();
 			Leases::market_summary(supply.models.iter().map(|m| (m.model, m.registered, m.leased)))

@@ -60,6 +60,11 @@ pub mod who {
 	pub fn attacker() -> AccountId {
 		account(5, 0)
 	}
+	/// The attacker's second account, the tenant of its leases to itself (the market refuses a
+	/// provider's bid on its own account's order).
+	pub fn attacker_tenant() -> AccountId {
+		account(5, 1)
+	}
 }
 
 /// CRU the market account holds at genesis (the float of holders and pools).
@@ -68,6 +73,8 @@ pub const MARKET_SUPPLY: Balance = 90_000_000 * CRU;
 pub const TREASURY_SUPPLY: Balance = 1_000_000 * CRU;
 /// CRU each provider (and the attacker) starts with: bonds and fees.
 pub const PROVIDER_FUNDS: Balance = 10_000 * CRU;
+/// CRU each tenant account starts with: order deposits and fees.
+pub const TENANT_FUNDS: Balance = 1_000 * CRU;
 /// Devices each provider declares.
 pub const DEVICES: u32 = 4;
 /// Blocks a mint waits before it settles. The delay has to outlast the oracle's lag: the
@@ -115,13 +122,15 @@ impl ChainParams {
 pub fn genesis(params: &ChainParams) -> sp_io::TestExternalities {
 	let mut balances = vec![
 		(who::market(), MARKET_SUPPLY),
-		(who::tenant(), CRU),
+		// Order deposits (held while an order is open) and fees.
+		(who::tenant(), TENANT_FUNDS),
 		(crucible_runtime::genesis_config_presets::treasury_account(), TREASURY_SUPPLY),
 	];
 	balances.extend((0..params.feeders).map(|i| (who::feeder(i), 10 * CRU)));
 	balances.extend((0..params.providers).map(|i| (who::provider(i), PROVIDER_FUNDS)));
 	if params.attacker {
 		balances.push((who::attacker(), PROVIDER_FUNDS));
+		balances.push((who::attacker_tenant(), TENANT_FUNDS));
 	}
 	let mut storage = frame_system::GenesisConfig::<Runtime>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Runtime> { balances, ..Default::default() }

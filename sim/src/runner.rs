@@ -76,6 +76,9 @@ pub struct Run {
 	pub attacker_profit_cru: f64,
 	/// Attack round trips completed (a refunded mint ends its round).
 	pub attacks: u32,
+	/// Leases the attacker's tenant account took from the attacker (an attack that never
+	/// leased did not run).
+	pub attacker_leases: u32,
 	/// Of which the mint was refunded (the oracle could not price at settlement).
 	pub refunded: u32,
 	/// Remint drag of the whole run: CRU paid per credit redeemed over CRU burned per credit
@@ -130,7 +133,7 @@ impl Options {
 
 /// The accounts a snapshot covers.
 pub fn tracked_accounts() -> Vec<AccountId> {
-	let mut v = vec![who::market(), who::tenant(), who::attacker()];
+	let mut v = vec![who::market(), who::tenant(), who::attacker(), who::attacker_tenant()];
 	v.extend((0..PROVIDERS).map(who::provider));
 	v.push(crucible_runtime::genesis_config_presets::treasury_account());
 	v
@@ -172,6 +175,8 @@ struct Book {
 	rounds: u32,
 	/// Rounds whose mint was refunded.
 	refunded: u32,
+	/// Leases to itself (through its second account).
+	leases: u32,
 	/// USD the CRU it held gained or lost with the fundamental price's moves (not with the
 	/// impact of its own trades or its decay).
 	market_pnl: f64,
@@ -214,6 +219,8 @@ struct Sim<'a> {
 	/// CRU each provider keeps (bonds are held; this is the free part at registration).
 	reserve: Vec<Balance>,
 	attacker_reserve: Balance,
+	/// CRU the attacker's tenant account keeps (order deposits and fees).
+	tenant_reserve: Balance,
 	book: Book,
 	phase: Phase,
 	/// Collusion: the skew feeders report now (fraction).
@@ -285,6 +292,7 @@ impl<'a> Sim<'a> {
 			e: o.blocks_per_epoch,
 			reserve: Vec::new(),
 			attacker_reserve: 0,
+			tenant_reserve: 0,
 			book: Book::default(),
 			phase: Phase::Idle,
 			skew: 0.0,
@@ -311,6 +319,7 @@ impl<'a> Sim<'a> {
 		}
 		self.d.register_provider(&who::attacker(), 200).expect("attacker registers");
 		self.attacker_reserve = chain::free(&who::attacker());
+		self.tenant_reserve = chain::free(&who::attacker_tenant());
 		if let Attack::BoundaryPush { .. } = self.s.attack {
 			// The pusher's inventory: CRU bought long before (not counted as a cost: it is
 			// the same with and without the push).
@@ -371,6 +380,7 @@ impl<'a> Sim<'a> {
 			attacker_profit: profit,
 			attacker_profit_cru: profit_cru,
 			attacks: self.book.rounds,
+			attacker_leases: self.book.leases,
 			refunded: self.book.refunded,
 			drag_ratio,
 			waits,
@@ -508,13 +518,16 @@ impl<'a> Sim<'a> {
 					self.buy_and_mint(volume);
 				}
 				if n % self.e == self.delay {
-					// The mint settled: lease to itself until the epoch's last block.
-					let credits = chain::credits(&a).purchased.0;
+					// The mint settled: lease to itself (from its second account) until the
+					// epoch's last block.
+					let t = who::attacker_tenant();
+					let credits = chain::credits(&t).purchased.0;
 					let blocks = self.e - 1 - self.delay;
 					let per = credits / u128::from(blocks);
 					let device = epoch % DEVICES;
-					if per > 0 && self.d.lease(&a, &a, device, Credits(per), blocks).is_ok() {
+					if per > 0 && self.d.lease(&t, &a, device, Credits(per), blocks).is_ok() {
 						self.book.rounds += 1;
+						self.book.leases += 1;
 					}
 				}
 			}
@@ -533,9 +546,16 @@ impl<'a> Sim<'a> {
 					&& n % self.e == 1
 					&& self.phase == Phase::Idle
 				{
+					// From its inventory, through its second account (the tenant of its lease).
+					let t = who::attacker_tenant();
 					let cru = plancks(credits / self.market.price());
-					if self.d.mint(&a, cru).is_ok() {
-						self.phase = Phase::Minting { at: n + self.delay };
+					if self.d.transfer(&a, &t, cru).is_ok() {
+						if self.d.mint(&t, cru).is_ok() {
+							self.phase = Phase::Minting { at: n + self.delay };
+						} else {
+							let back = chain::free(&t).saturating_sub(self.tenant_reserve);
+							let _ = self.d.transfer(&t, &a, back);
+						}
 					}
 				}
 				if let Phase::Minting { .. } = self.phase {
@@ -576,15 +596,16 @@ impl<'a> Sim<'a> {
 		}
 	}
 
-	/// Buys `usd` of CRU from the market and mints credits with it.
+	/// Buys `usd` of CRU from the market and mints credits with it, on its second account
+	/// (the tenant of its leases).
 	fn buy_and_mint(&mut self, usd: f64) -> bool {
-		let a = who::attacker();
+		let t = who::attacker_tenant();
 		let fill = self.market.trade(usd);
 		let cru = plancks(usd / fill);
-		if self.d.transfer(&who::market(), &a, cru).is_err() {
+		if self.d.transfer(&who::market(), &t, cru).is_err() {
 			return false;
 		}
-		let minted = self.d.mint(&a, cru).is_ok();
+		let minted = self.d.mint(&t, cru).is_ok();
 		// What it paid for the CRU; what the mint did not burn is sold back later.
 		self.book.spent_usd += usd;
 		self.book.spent_cru += cru;
@@ -601,17 +622,24 @@ impl<'a> Sim<'a> {
 		true
 	}
 
-	/// Once the mint settled: lease to itself for a block (or, refunded, sell and go idle);
+	/// Once the mint settled: lease to itself (its second account the tenant) for the
+	/// shortest lease the market's minimum escrow allows (or, refunded, sell and go idle);
 	/// after the lease: redeem; once paid, sell and go idle.
 	fn round_trip_continue(&mut self, n: BlockNumber) {
-		let a = who::attacker();
+		let (a, t) = (who::attacker(), who::attacker_tenant());
 		match self.phase {
 			// A mint the oracle could not price yet waits on hold: keep waiting.
-			Phase::Minting { at } if n >= at && chain::minting(&a) == 0 => {
-				let credits = chain::credits(&a).purchased;
+			Phase::Minting { at } if n >= at && chain::minting(&t) == 0 => {
+				let credits = chain::credits(&t).purchased;
 				let device = (self.d.now / self.e) % DEVICES;
-				if credits.0 > 0 && self.d.lease(&a, &a, device, credits, 1).is_ok() {
-					self.phase = Phase::Leased { until: n + 1 };
+				// An escrow covers at least `min_bid_window` blocks at the price.
+				let blocks = pallet_crucible_leases::Params::<crucible_runtime::Runtime>::get()
+					.min_bid_window
+					.max(1);
+				let price = Credits(credits.0 / u128::from(blocks));
+				if price.0 > 0 && self.d.lease(&t, &a, device, price, blocks).is_ok() {
+					self.book.leases += 1;
+					self.phase = Phase::Leased { until: n + blocks };
 				} else {
 					// Refunded (the oracle could not price at settlement): the round ends here,
 					// having paid the market's round trip for the CRU.
@@ -636,9 +664,14 @@ impl<'a> Sim<'a> {
 		}
 	}
 
-	/// Sells every CRU above its reserve to the market.
+	/// Sells every CRU above its reserves (both accounts) to the market.
 	fn sell_all(&mut self) {
 		let a = who::attacker();
+		let t = who::attacker_tenant();
+		let spare_t = chain::free(&t).saturating_sub(self.tenant_reserve);
+		if spare_t > 0 {
+			let _ = self.d.transfer(&t, &a, spare_t);
+		}
 		let spare = chain::free(&a).saturating_sub(self.attacker_reserve);
 		if spare > 0 && self.d.transfer(&a, &who::market(), spare).is_ok() {
 			let fill = self.market.trade(-chain::cru(spare) * self.market.price());
@@ -647,10 +680,17 @@ impl<'a> Sim<'a> {
 		}
 	}
 
-	/// The attacker's CRU above its reserve (free and on hold for a mint), in CRU.
+	/// The attacker's CRU above its reserves, on both accounts (free and on hold for a
+	/// mint), in plancks (signed: a fee can take it below).
+	fn spare(&self) -> f64 {
+		let (a, t) = (who::attacker(), who::attacker_tenant());
+		(chain::free(&a) + chain::minting(&a) + chain::free(&t) + chain::minting(&t)) as f64
+			- (self.attacker_reserve + self.tenant_reserve) as f64
+	}
+
+	/// The attacker's CRU above its reserves, in CRU.
 	fn spare_cru(&self) -> f64 {
-		let a = who::attacker();
-		((chain::free(&a) + chain::minting(&a)) as f64 - self.attacker_reserve as f64) / CRU as f64
+		self.spare() / CRU as f64
 	}
 
 	/// The attacker's profit: received − spent, plus what it still holds at market value
@@ -661,12 +701,12 @@ impl<'a> Sim<'a> {
 	/// stays). A boundary push is hedged the same way (its short CRU while pushed included)
 	/// and measured against the same run without the push.
 	fn profit(&self) -> (f64, f64) {
-		let a = who::attacker();
+		let (a, t) = (who::attacker(), who::attacker_tenant());
 		let price = self.market.price();
-		let spare = (chain::free(&a) + chain::minting(&a)) as f64 - self.attacker_reserve as f64;
+		let spare = self.spare();
 		let hedge = self.book.market_pnl;
-		let c = chain::credits(&a);
-		let held = c.earned.0 + c.purchased.0 + chain::queued(&a).0;
+		let (c, ct) = (chain::credits(&a), chain::credits(&t));
+		let held = c.earned.0 + c.purchased.0 + ct.purchased.0 + chain::queued(&a).0;
 		let held_usd = held as f64 / 1e6;
 		let held_cru = held_usd / price;
 		let cru = (self.book.received_cru as f64 - self.book.spent_cru as f64 + spare) / CRU as f64

@@ -19,6 +19,9 @@ fn run(s: &Scenario, seed: u64) -> Run {
 
 fn assert_no_profit(r: &Run) {
 	assert!(r.attacks > 0, "{}: the attacker never completed a round", r.scenario.name);
+	// Leasing to itself through its second account (the market refuses a bid on one's own
+	// order): an attack that never leased did not run.
+	assert!(r.attacker_leases > 0, "{}: the attacker never leased", r.scenario.name);
 	assert!(
 		r.attacker_profit <= 0.0,
 		"{}: attacker profit {:+.2} USD over {} rounds",
@@ -44,6 +47,7 @@ fn mean_push_profit(depth: f64) -> f64 {
 	let runs: Vec<Run> =
 		(1..=6).map(|seed| run(&scenario::boundary_push(depth, 0.02), seed)).collect();
 	assert!(runs.iter().all(|r| r.attacks > 0), "{depth}: a push completed in every run");
+	assert!(runs.iter().all(|r| r.attacker_leases > 0), "{depth}: every run leased");
 	runs.iter().map(|r| r.attacker_profit).sum::<f64>() / runs.len() as f64
 }
 
@@ -81,6 +85,8 @@ fn colluding_feeders_do_not_profit() {
 	for colluders in [2, 3] {
 		let r = run(&scenario::collusion(colluders, 0.025).shortened(120), 1);
 		assert_eq!(r.attacks, 0, "{}: a round completed", r.scenario.name);
+		// The breaker stops every round before its lease.
+		assert_eq!(r.attacker_leases, 0, "{}", r.scenario.name);
 		assert!(r.attacker_profit <= 0.0);
 	}
 }
@@ -116,6 +122,7 @@ fn without_the_mint_delay_lag_arbitrage_on_jumps_pays() {
 		..scenario::lag_arbitrage_jumps().shortened(120)
 	};
 	let r = run(&s, 1);
+	assert!(r.attacker_leases > 0, "the attack leased");
 	assert!(r.attacks > 0 && r.attacker_profit > 0.0, "{:+.2}", r.attacker_profit);
 }
 

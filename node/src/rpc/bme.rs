@@ -21,7 +21,7 @@ use sp_runtime::traits::Block as BlockT;
 type Hash = <Block as BlockT>::Hash;
 
 /// Most epochs one `crucible_bmeEpochs` call returns.
-pub const MAX_EPOCHS_PER_PAGE: u32 = 100;
+pub const MAX_EPOCHS_PER_PAGE: u32 = crucible_primitives::bounds::MAX_PAGE;
 
 /// The BME's queries.
 #[rpc(server, namespace = "crucible")]

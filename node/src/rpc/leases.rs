@@ -1,5 +1,6 @@
 //! `crucible_openOrders`, `crucible_order`, `crucible_leases`, `crucible_lease`,
-//! `crucible_leasesRunningLow`, `crucible_marketSummary`: the lease market over JSON-RPC,
+//! `crucible_leasesRunningLow`, `crucible_leasesStuck`, `crucible_marketSummary`: the lease
+//! market over JSON-RPC,
 //! backed by the runtime's `LeasesApi` (also reachable with `state_call`). Every method takes an
 //! optional block hash (`at`, default: the best block). Credits are decimal strings of
 //! micro-credits, CRU amounts decimal strings of plancks.
@@ -7,7 +8,10 @@
 use std::sync::Arc;
 
 use crucible_primitives::{
-	leases::{LeaseFilter, LeasePage, LeaseView, LeasesApi, MarketSummary, OrderPage, OrderView},
+	leases::{
+		LeaseFilter, LeasePage, LeaseView, LeasesApi, MarketSummary, OrderPage, OrderView,
+		StuckTaskView,
+	},
 	providers::{LeaseId, OrderId},
 	AccountId,
 };
@@ -20,7 +24,7 @@ use sp_runtime::traits::Block as BlockT;
 type Hash = <Block as BlockT>::Hash;
 
 /// Most items one list call returns.
-pub const MAX_PER_PAGE: u32 = 100;
+pub const MAX_PER_PAGE: u32 = crucible_primitives::bounds::MAX_PAGE;
 
 /// The lease market's queries.
 #[rpc(server, namespace = "crucible")]
@@ -57,8 +61,9 @@ pub trait LeasesRpc {
 	#[method(name = "lease")]
 	fn lease(&self, id: LeaseId, at: Option<Hash>) -> RpcResult<Option<LeaseView<AccountId>>>;
 
-	/// Leases whose escrow runs dry within the governed low-funds horizon (each with its due
-	/// block), by id after `cursor` (the last id of the previous page): at most `limit`.
+	/// Leases warned that their escrow runs dry within the governed low-funds horizon (each
+	/// with its due block), from an index in storage order after `cursor` (the `next` of the
+	/// previous page): at most `limit`.
 	#[method(name = "leasesRunningLow")]
 	fn running_low(
 		&self,
@@ -66,6 +71,12 @@ pub trait LeasesRpc {
 		limit: Option<u32>,
 		at: Option<Hash>,
 	) -> RpcResult<LeasePage<AccountId>>;
+
+	/// Sweep tasks parked after failing every attempt (at most 64), each with the block it
+	/// was parked at and its last error: the market-admin track's `leases.forceClose(task)`
+	/// closes their orders and leases.
+	#[method(name = "leasesStuck")]
+	fn stuck_tasks(&self, at: Option<Hash>) -> RpcResult<Vec<StuckTaskView>>;
 
 	/// Open orders, active leases, leased GPUs; per model: registered and leased GPUs,
 	/// utilization, leases started in the last day and their median price per GPU-hour.
@@ -130,6 +141,10 @@ where
 		at: Option<Hash>,
 	) -> RpcResult<LeasePage<AccountId>> {
 		super::call_at(&*self.client, at, |api, at| api.running_low(at, cursor, page(limit)))
+	}
+
+	fn stuck_tasks(&self, at: Option<Hash>) -> RpcResult<Vec<StuckTaskView>> {
+		super::call_at(&*self.client, at, |api, at| api.stuck_tasks(at))
 	}
 
 	fn summary(&self, at: Option<Hash>) -> RpcResult<MarketSummary> {

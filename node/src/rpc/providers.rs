@@ -20,7 +20,7 @@ use sp_runtime::traits::Block as BlockT;
 type Hash = <Block as BlockT>::Hash;
 
 /// Most providers one `crucible_providers` call returns.
-pub const MAX_PROVIDERS_PER_PAGE: u32 = 100;
+pub const MAX_PROVIDERS_PER_PAGE: u32 = crucible_primitives::bounds::MAX_PAGE;
 
 /// The registry's queries.
 #[rpc(server, namespace = "crucible")]

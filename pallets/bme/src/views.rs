@@ -115,7 +115,7 @@ impl<T: Config> Pallet<T> {
 	/// Reads at most `limit` (1..=100, clamped) summaries plus three entries, whatever
 	/// `before` is: `u32::MAX` walks from the running epoch, not from 4 billion.
 	pub fn epochs_page(before: Option<EpochIndex>, limit: u32) -> EpochPage {
-		let limit = limit.clamp(1, 100);
+		let limit = limit.clamp(1, crucible_primitives::bounds::MAX_PAGE);
 		let current = Epoch::<T>::get().index;
 		let mut epoch = before.unwrap_or(current).min(current);
 		let oldest = current.saturating_sub(SUMMARY_EPOCHS + 1);

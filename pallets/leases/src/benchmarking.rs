@@ -18,7 +18,7 @@ use crucible_primitives::{
 };
 use frame_benchmarking::v2::*;
 use frame_support::{
-	traits::{EnsureOrigin, Get, Hooks},
+	traits::{fungible::Mutate, EnsureOrigin, Get, Hooks},
 	BoundedVec,
 };
 use frame_system::RawOrigin;
@@ -35,10 +35,11 @@ fn now<T: Config>() -> BlockNumber {
 	frame_system::Pallet::<T>::block_number().unique_saturated_into()
 }
 
-/// A tenant with plenty of purchased credits.
+/// A tenant with plenty of purchased credits, and CRU for order deposits.
 fn tenant<T: Config>(i: u32) -> T::AccountId {
 	let who: T::AccountId = account("tenant", i, 0);
 	T::BenchmarkHelper::fund(&who, Credits(PRICE.0 * 1_000_000));
+	T::Currency::set_balance(&who, 1_000_000 * crucible_primitives::currency::CRU);
 	who
 }
 
@@ -146,7 +147,8 @@ fn other_leases<T: Config>(l: u32) {
 				low_warned: false,
 			},
 		);
-		Agenda::<T>::insert(check_at, Task::CheckLease(id), ());
+		Agenda::<T>::insert(check_at, Task::CheckLease(id), 0);
+		AgendaLen::<T>::mutate(check_at, |n| *n += 1);
 		TenantLeases::<T>::insert(&tenant, id, ());
 		ProviderLeases::<T>::insert(&provider, id, ());
 	}
@@ -166,6 +168,12 @@ mod benchmarks {
 		provider::<T>(0, models[models.len() - 1]);
 		let who = tenant::<T>(0);
 		let window = Params::<T>::get().max_bid_window;
+		// Every block of the agenda search but the last is full: the order's window task is
+		// placed at the end of it.
+		let bid_until = now::<T>() + window;
+		for b in bid_until..bid_until + AGENDA_SEARCH - 1 {
+			AgendaLen::<T>::insert(b, T::SweepPerBlock::get());
+		}
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(who),
@@ -175,7 +183,8 @@ mod benchmarks {
 			Credits(PRICE.0 * 100),
 			window,
 		);
-		assert!(Orders::<T>::contains_key(0));
+		let o = Orders::<T>::get(0).expect("ordered");
+		assert_eq!(o.close_at, bid_until + AGENDA_SEARCH - 1);
 	}
 
 	#[benchmark]
@@ -293,7 +302,7 @@ mod benchmarks {
 		SweepCursor::<T>::put(at);
 		#[block]
 		{
-			Pallet::<T>::sweep(at, 1);
+			Pallet::<T>::sweep(at, 1, 1);
 		}
 		assert_eq!(SweepCursor::<T>::get(), at + 1);
 	}
@@ -308,7 +317,7 @@ mod benchmarks {
 		SweepCursor::<T>::put(at);
 		#[block]
 		{
-			Pallet::<T>::sweep(at, 1);
+			Pallet::<T>::sweep(at, 1, 1);
 		}
 		assert!(Leases::<T>::get(id).is_some_and(|l| l.low_warned && l.check_at > at));
 	}
@@ -319,14 +328,14 @@ mod benchmarks {
 		let (_, _, id) = lease::<T>(1_000_000);
 		let l = Leases::<T>::get(id).expect("open");
 		let at = l.meter.end;
-		Agenda::<T>::remove(l.check_at, Task::CheckLease(id));
-		Agenda::<T>::insert(at, Task::CheckLease(id), ());
+		Pallet::<T>::unschedule(l.check_at, Task::CheckLease(id));
+		let at = Pallet::<T>::schedule(Task::CheckLease(id), at).expect("room");
 		Leases::<T>::mutate(id, |l| l.as_mut().expect("open").check_at = at);
 		set_block::<T>(at);
 		SweepCursor::<T>::put(at);
 		#[block]
 		{
-			Pallet::<T>::sweep(at, 1);
+			Pallet::<T>::sweep(at, 1, 1);
 		}
 		assert!(!Leases::<T>::contains_key(id));
 	}
@@ -338,12 +347,12 @@ mod benchmarks {
 		let model = T::BenchmarkHelper::models(1)[0];
 		let (_, id) = order::<T>(&[model], 100);
 		bids::<T>(id, model, b);
-		let at = Orders::<T>::get(id).expect("open").bid_until;
+		let at = Orders::<T>::get(id).expect("open").close_at;
 		set_block::<T>(at);
 		SweepCursor::<T>::put(at);
 		#[block]
 		{
-			Pallet::<T>::sweep(at, 1);
+			Pallet::<T>::sweep(at, 1, 1);
 		}
 		assert!(Leases::<T>::contains_key(id));
 	}

@@ -62,13 +62,14 @@ pub const RTX_4090: u16 = 6;
 pub const MAX_BIDS: u32 = 16;
 pub const MAX_GPUS: u32 = 8;
 pub const SWEEP_PER_BLOCK: u32 = 4;
-pub const PRICE_LOG: u32 = 16;
 /// The low-funds horizon in the tests.
 pub const HORIZON: u32 = 5;
 /// Compensation per GPU for a fault.
 pub const COMPENSATION: Balance = 50 * CRU;
 /// The bid deposit.
 pub const DEPOSIT: Balance = 10 * CRU;
+/// The order deposit in the tests.
+pub const ORDER_DEPOSIT: Balance = 5 * CRU;
 
 parameter_types! {
 	pub const Treasury: u64 = TREASURY;
@@ -111,7 +112,6 @@ impl pallet_leases::Config for Test {
 	type MaxGpusPerOrder = ConstU32<MAX_GPUS>;
 	type MaxBidsPerOrder = ConstU32<MAX_BIDS>;
 	type SweepPerBlock = ConstU32<SWEEP_PER_BLOCK>;
-	type PriceLogLength = ConstU32<PRICE_LOG>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchHelper;
@@ -146,6 +146,11 @@ pub fn lease_params() -> LeaseParams {
 		max_duration: 10_000,
 		low_funds_horizon: HORIZON,
 		fault_compensation_per_gpu: COMPENSATION,
+		order_deposit: ORDER_DEPOSIT,
+		// Every lease counts for reputation here; `reputation_needs_a_long_enough_paid_lease`
+		// sets the minimums.
+		reputation_min_blocks: 0,
+		reputation_min_paid: Credits::ZERO,
 	}
 }
 

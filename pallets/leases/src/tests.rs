@@ -2,8 +2,8 @@
 //! real provider registry.
 
 use crate::{
-	mock::*, Agenda, Bids, Error, Event, HoldReason, LeaseParams, LeasedGpus, Leases as LeasesMap,
-	NextId, Orders, Params, RequestOf, SweepCursor, Task,
+	mock::*, Agenda, AgendaLen, Bids, Error, Event, HoldReason, LeaseParams, LeasedGpus,
+	Leases as LeasesMap, NextId, Orders, Params, RequestOf, StuckTasks, SweepCursor, Task,
 };
 use crucible_primitives::{
 	bme::{CreditLedger, Credits},
@@ -305,11 +305,16 @@ fn create_order_locks_the_escrow_and_opens_the_window() {
 			(credits(3), 100, credits(50), now(), bid_until)
 		);
 		assert!(view.bids.is_empty());
-		// The bounds are inclusive: an escrow of one block at the maximum price, the longest
-		// lease, both ends of the bid window, the most GPUs.
-		assert_eq!(order_with(BOB, h100(1), credits(3), 10_000, credits(3), 2), 1);
-		assert_eq!(order_with(BOB, h100(MAX_GPUS), credits(1), 1, credits(1), 50), 2);
-		assert_eq!(escrow(1), Some((BOB, credits(3))));
+		// The order deposit is held from the tenant until the order closes.
+		assert_eq!(
+			Balances::balance_on_hold(&HoldReason::OrderDeposit.into(), &ALICE),
+			ORDER_DEPOSIT
+		);
+		// The bounds are inclusive: an escrow of the shortest bid window (2 blocks) at the
+		// maximum price, the longest lease, both ends of the bid window, the most GPUs.
+		assert_eq!(order_with(BOB, h100(1), credits(3), 10_000, credits(6), 2), 1);
+		assert_eq!(order_with(BOB, h100(MAX_GPUS), credits(1), 1, credits(2), 50), 2);
+		assert_eq!(escrow(1), Some((BOB, credits(6))));
 		// An order reserves no device.
 		assert!(all_free(PROV_A) && all_free(PROV_B) && all_free(PROV_C));
 		assert_eq!(Orders::<Test>::count(), 3);
@@ -353,8 +358,9 @@ fn create_order_refuses_bad_orders_and_changes_nothing() {
 		assert_noop!(create(h100(1), 1, 10_001, WINDOW), Error::<Test>::BadDuration);
 		assert_noop!(create(h100(1), 1, 10, 1), Error::<Test>::BadBidWindow);
 		assert_noop!(create(h100(1), 1, 10, 51), Error::<Test>::BadBidWindow);
+		// Less than the highest price through the shortest bid window (2 blocks).
 		assert_noop!(
-			try_order(ALICE, h100(1), credits(2), 10, Credits(credits(2).0 - 1), WINDOW),
+			try_order(ALICE, h100(1), credits(2), 10, Credits(credits(4).0 - 1), WINDOW),
 			Error::<Test>::EscrowTooSmall
 		);
 		// More than the tenant's purchased credits: the ledger refuses the lock.
@@ -364,7 +370,7 @@ fn create_order_refuses_bad_orders_and_changes_nothing() {
 			pallet_crucible_bme::Error::<Test>::InsufficientPurchased
 		);
 		assert_noop!(
-			try_order(EVE, h100(1), credits(1), 10, credits(1), WINDOW),
+			try_order(EVE, h100(1), credits(1), 10, credits(2), WINDOW),
 			pallet_crucible_bme::Error::<Test>::InsufficientPurchased
 		);
 		// Every credit it has is fine.
@@ -411,8 +417,14 @@ fn a_bid_reserves_its_devices_and_holds_the_deposit() {
 		let o = order(ALICE, 2, credits(5), 20, credits(100));
 		assert_ok!(Leases::bid(signed(PROV_A), o, credits(4), ids(&[1, 3])));
 		System::assert_last_event(
-			Event::BidPlaced { order: o, provider: PROV_A, price: credits(4), devices: vec![1, 3] }
-				.into(),
+			Event::BidPlaced {
+				order: o,
+				provider: PROV_A,
+				price: credits(4),
+				devices: vec![1, 3],
+				models: vec![H100_SXM, H100_SXM],
+			}
+			.into(),
 		);
 		assert_eq!(deposits(PROV_A), DEPOSIT);
 		assert_eq!(held(PROV_A), bond(4) + DEPOSIT);
@@ -1559,13 +1571,17 @@ fn the_sweep_runs_a_fixed_budget_per_block_and_stays_exact() {
 		for (l, ..) in &expected[5..10] {
 			assert_eq!(low_funds(*l), 1);
 		}
-		// Ten leases are due at `due`, two at `due + 1`: four tasks a block.
+		// Ten leases are due at `due`, two at `due + 1`: the agenda holds four tasks a block,
+		// so they were placed over three blocks and each block's four run in it.
+		let lens: Vec<u32> = (due..due + 4).map(AgendaLen::<Test>::get).collect();
+		assert_eq!(lens, vec![4, 4, 4, 0]);
 		let mut left = Vec::new();
 		for _ in 0..4 {
 			advance(1);
 			left.push(LeasesMap::<Test>::count());
+			assert_eq!(SweepCursor::<Test>::get(), now() + 1, "the sweep never falls behind");
 		}
-		assert_eq!(left, vec![8, 4, 1, 0]);
+		assert_eq!(left, vec![8, 4, 0, 0]);
 		// Each was paid exactly to its own due block, whenever the sweep got to it.
 		for (l, reason, paid_to, paid, refunded) in &expected {
 			assert_eq!(closed(*l), (*reason, *paid_to, *paid, *refunded), "lease {l}");
@@ -1587,20 +1603,257 @@ fn on_idle_sweeps_further_when_the_block_has_room() {
 		market();
 		let (start, expected) = twelve_leases();
 		let due = start + 20;
-		run_to(u64::from(due));
-		assert_eq!(LeasesMap::<Test>::count(), 8);
+		// Blocks without the hooks (a chain that stalled): the sweep is behind.
+		run_to(u64::from(due - 1));
+		jump_to(due + 2);
+		assert_eq!(LeasesMap::<Test>::count(), 12);
 		// No room, no work.
-		assert_eq!(Leases::on_idle(due.into(), Weight::zero()), Weight::zero());
-		assert_eq!(LeasesMap::<Test>::count(), 8);
-		assert!(Leases::on_idle(due.into(), Weight::MAX).ref_time() > 0);
-		// Everything due by now is closed; the sweep stops at the current block.
-		assert_eq!(LeasesMap::<Test>::count(), 2);
-		assert_eq!(SweepCursor::<Test>::get(), due + 1);
-		advance(1);
+		assert_eq!(Leases::on_idle((due + 2).into(), Weight::zero()), Weight::zero());
+		assert_eq!(LeasesMap::<Test>::count(), 12);
+		assert!(Leases::on_idle((due + 2).into(), Weight::MAX).ref_time() > 0);
+		// Everything placed by now is closed; the sweep stops at the current block.
 		assert_eq!(LeasesMap::<Test>::count(), 0);
+		assert_eq!(SweepCursor::<Test>::get(), due + 3);
 		for (l, reason, paid_to, paid, refunded) in &expected {
 			assert_eq!(closed(*l), (*reason, *paid_to, *paid, *refunded), "lease {l}");
 		}
+	});
+}
+
+#[test]
+fn a_due_block_filled_past_the_cap_runs_each_task_at_most_n_over_cap_blocks_late() {
+	test(|| {
+		market();
+		// Ten orders whose windows all end at the same block: four fit in each block.
+		let n = 10u32;
+		let bid_until = now() + WINDOW;
+		let orders: Vec<OrderId> =
+			(0..n).map(|_| order(ALICE, 1, credits(1), 10, credits(2))).collect();
+		let close_at: Vec<BlockNumber> =
+			orders.iter().map(|o| Orders::<Test>::get(o).expect("open").close_at).collect();
+		assert_eq!(close_at, [0, 0, 0, 0, 1, 1, 1, 1, 2, 2].map(|d| bid_until + d).to_vec());
+		let late = n.div_ceil(SWEEP_PER_BLOCK);
+		for _ in 0..WINDOW + late {
+			advance(1);
+		}
+		for (o, at) in orders.iter().zip(close_at) {
+			assert!(at < bid_until + late, "order {o} at most {late} blocks late");
+			assert!(Leases::order_view(*o).is_none(), "order {o} closed");
+		}
+		// Every one closed at its own block: the agenda is empty.
+		assert_eq!(Agenda::<Test>::iter_keys().count(), 0);
+		assert_eq!(AgendaLen::<Test>::iter_keys().count(), 0);
+	});
+}
+
+#[test]
+fn an_order_finds_no_room_past_the_agenda_search_and_changes_nothing() {
+	test(|| {
+		market();
+		// `AGENDA_SEARCH` blocks from the window's end are full...
+		let full = crate::AGENDA_SEARCH * SWEEP_PER_BLOCK;
+		for _ in 0..full {
+			order(ALICE, 1, credits(1), 10, credits(2));
+		}
+		// ...so one more order with that window is refused, and one ending later is not.
+		let before = (purchased(ALICE), Balances::free_balance(ALICE));
+		assert_noop!(
+			try_order(ALICE, h100(1), credits(1), 10, credits(2), WINDOW),
+			Error::<Test>::AgendaFull
+		);
+		assert_eq!((purchased(ALICE), Balances::free_balance(ALICE)), before);
+		assert_ok!(try_order(
+			ALICE,
+			h100(1),
+			credits(1),
+			10,
+			credits(2),
+			WINDOW + crate::AGENDA_SEARCH
+		));
+	});
+}
+
+/// Move `who`'s device `id` from leased to free in the registry, counters and all: a defect
+/// of the registry the lease market cannot repair (the lease still names the device).
+fn lose_device(who: u64, id: DeviceId) {
+	pallet_crucible_providers::Devices::<Test>::mutate(who, |devices| {
+		let d = devices.iter_mut().find(|d| d.id == id).expect("the device");
+		d.state = FREE;
+		let moved = |c: &mut pallet_crucible_providers::DeviceCounts| {
+			c.leased -= 1;
+			c.free += 1;
+		};
+		pallet_crucible_providers::Supply::<Test>::mutate(d.model, moved);
+		let region = pallet_crucible_providers::Providers::<Test>::get(who).unwrap().region;
+		pallet_crucible_providers::RegionSupply::<Test>::mutate(d.model, region, |c| {
+			moved(c.as_mut().expect("counted"))
+		});
+	});
+}
+
+#[test]
+fn an_order_for_a_region_counts_only_that_regions_free_gpus() {
+	test(|| {
+		market();
+		// Twelve H100s are free: eight in `eu`, four in `us`.
+		assert_noop!(
+			try_order(ALICE, in_region(h100(5), "us"), credits(1), 10, credits(2), WINDOW),
+			Error::<Test>::Unservable
+		);
+		assert_ok!(try_order(ALICE, in_region(h100(4), "us"), credits(1), 10, credits(2), WINDOW));
+		assert_noop!(
+			try_order(ALICE, in_region(h100(1), "mars"), credits(1), 10, credits(2), WINDOW),
+			Error::<Test>::Unservable
+		);
+		for bad in ["EU", "e", "eu--west", "eu_west"] {
+			assert_noop!(
+				try_order(ALICE, in_region(h100(1), bad), credits(1), 10, credits(2), WINDOW),
+				Error::<Test>::MalformedRegion
+			);
+		}
+		// A suspended provider's GPUs leave its region's count too.
+		suspend(PROV_C);
+		assert_noop!(
+			try_order(ALICE, in_region(h100(1), "us"), credits(1), 10, credits(2), WINDOW),
+			Error::<Test>::Unservable
+		);
+	});
+}
+
+#[test]
+fn a_failing_sweep_task_is_retried_parked_and_force_closed() {
+	test(|| {
+		market();
+		let (tenant_credits, earned_before) = (purchased(ALICE), earned(PROV_A));
+		let l = lease(ALICE, PROV_A, &[0], credits(1), 10, credits(10));
+		let due = now() + 10;
+		lose_device(PROV_A, 0);
+		// At its due block the sweep cannot release the device: the close is undone and the
+		// task retried every `RETRY_DELAY` blocks, `MAX_TASK_RETRIES` times, then parked.
+		let failures = || {
+			market_events()
+				.into_iter()
+				.filter_map(|e| match e {
+					Event::SweepTaskFailed { task, retry_at, .. } => Some((task, retry_at)),
+					_ => None,
+				})
+				.collect::<Vec<_>>()
+		};
+		run_to(u64::from(due + 3 * crate::RETRY_DELAY - 1));
+		let task = Task::CheckLease(l);
+		let retries: Vec<_> = (1..=3).map(|k| (task, Some(due + k * crate::RETRY_DELAY))).collect();
+		assert_eq!(failures(), retries);
+		assert!(StuckTasks::<Test>::get(task).is_none());
+		advance(1);
+		assert_eq!(failures().len(), 4);
+		assert_eq!(failures()[3], (task, None));
+		let stuck = StuckTasks::<Test>::get(task).expect("parked");
+		assert_eq!(stuck.since, due + 3 * crate::RETRY_DELAY);
+		assert_eq!(stuck.error, pallet_crucible_providers::Error::<Test>::DeviceNotInUse.into());
+		let view = Leases::stuck_tasks();
+		assert_eq!(view.len(), 1);
+		assert_eq!((view[0].task, view[0].since, view[0].error), (task, stuck.since, stuck.error));
+		// Parked, the lease keeps its escrow, and nothing is on the agenda for it.
+		assert!(LeasesMap::<Test>::contains_key(l));
+		assert_eq!(escrow(l), Some((ALICE, credits(10))));
+		advance(20);
+		assert_eq!(failures().len(), 4, "a parked task is not retried");
+		// Only the market-admin track closes it, and only a parked task.
+		assert_noop!(Leases::force_close(signed(ALICE), task), DispatchError::BadOrigin);
+		assert_noop!(
+			Leases::force_close(RuntimeOrigin::root(), Task::CheckLease(99)),
+			Error::<Test>::NotStuck
+		);
+		assert_ok!(Leases::force_close(RuntimeOrigin::root(), task));
+		System::assert_has_event(Event::ForceClosed { task }.into());
+		// Paid exactly to its due block, the rest (nothing) refunded, the escrow gone.
+		assert_eq!(closed(l), (CloseReason::ForceClosed, due, credits(10), Credits::ZERO));
+		assert!(!LeasesMap::<Test>::contains_key(l));
+		assert_eq!(escrow(l), None);
+		assert!(StuckTasks::<Test>::get(task).is_none());
+		assert_eq!(purchased(ALICE), minus(tenant_credits, credits(10)));
+		assert_eq!(earned(PROV_A), sum(earned_before, net(credits(10))));
+		assert_eq!(reputation(PROV_A), counters(0, 0), "counted neither way");
+		System::assert_has_event(
+			Event::DeviceReleaseDefect {
+				lease: l,
+				error: pallet_crucible_providers::Error::<Test>::DeviceNotInUse.into(),
+			}
+			.into(),
+		);
+	});
+}
+
+#[test]
+fn a_provider_may_not_bid_on_its_own_order() {
+	test(|| {
+		market();
+		buy(PROV_A, 100 * CRU);
+		let o = order(PROV_A, 1, credits(1), 10, credits(10));
+		assert_noop!(
+			Leases::bid(signed(PROV_A), o, credits(1), ids(&[0])),
+			Error::<Test>::SelfDealing
+		);
+		bid(PROV_B, o, credits(1), &[0]);
+	});
+}
+
+#[test]
+fn reputation_needs_a_long_enough_paid_lease() {
+	test(|| {
+		market();
+		let min = |blocks, paid| {
+			assert_ok!(Leases::set_params(
+				RuntimeOrigin::root(),
+				LeaseParams {
+					reputation_min_blocks: blocks,
+					reputation_min_paid: credits(paid),
+					..lease_params()
+				}
+			));
+		};
+		min(10, 10);
+		// Nine blocks at a credit: too short and too cheap; ten at one: counts.
+		let short = lease(ALICE, PROV_A, &[0], credits(1), 9, credits(9));
+		let long = lease(ALICE, PROV_B, &[0], credits(1), 10, credits(10));
+		// Ten blocks at half a credit: long enough, too cheap.
+		let cheap = lease(ALICE, PROV_C, &[0], Credits(credits(1).0 / 2), 10, credits(5));
+		advance(12);
+		for l in [short, long, cheap] {
+			assert!(!LeasesMap::<Test>::contains_key(l));
+		}
+		assert_eq!(reputation(PROV_A), counters(0, 0));
+		assert_eq!(reputation(PROV_B), counters(1, 0));
+		assert_eq!(reputation(PROV_C), counters(0, 0));
+		// A fault counts however short the lease.
+		let faulted = lease(ALICE, PROV_A, &[1], credits(1), 10, credits(10));
+		assert_ok!(Leases::close_lease(signed(PROV_A), faulted));
+		assert_eq!(reputation(PROV_A), counters(0, 1));
+	});
+}
+
+#[test]
+fn an_order_holds_its_deposit_until_it_closes_or_becomes_a_lease() {
+	test(|| {
+		market();
+		let on_hold = |who| Balances::balance_on_hold(&HoldReason::OrderDeposit.into(), &who);
+		let cancelled = order(ALICE, 1, credits(1), 10, credits(10));
+		let leased = order(ALICE, 1, credits(1), 10, credits(10));
+		let expired = order(BOB, 1, credits(1), 10, credits(10));
+		assert_eq!((on_hold(ALICE), on_hold(BOB)), (2 * ORDER_DEPOSIT, ORDER_DEPOSIT));
+		assert_ok!(Leases::cancel_order(signed(ALICE), cancelled));
+		assert_eq!(on_hold(ALICE), ORDER_DEPOSIT);
+		bid(PROV_A, leased, credits(1), &[0]);
+		accept(ALICE, leased, PROV_A);
+		assert_eq!(on_hold(ALICE), 0);
+		advance(WINDOW.into());
+		assert!(Leases::order_view(expired).is_none());
+		assert_eq!(on_hold(BOB), 0);
+		// A tenant who cannot hold the deposit cannot order.
+		let poor = 4_242;
+		assert_ok!(Balances::transfer_allow_death(signed(EVE), poor, ORDER_DEPOSIT));
+		let _ = Leases::order_view(0);
+		assert!(try_order(poor, h100(1), credits(1), 10, credits(2), WINDOW).is_err());
 	});
 }
 
@@ -1775,9 +2028,12 @@ fn running_low_lists_the_leases_about_to_run_dry_by_id() {
 		let dry_in_7 = lease(BOB, PROV_B, &[1], credits(2), 50, credits(14));
 		// A short lease whose escrow covers it to the end never runs low.
 		let short = lease(BOB, PROV_C, &[0], credits(1), 3, credits(3));
+		// Ids of a page, sorted (pages come in storage order), and its cursor.
 		let low = |cursor, limit| {
 			let page = Leases::running_low(cursor, limit);
-			(page.leases.iter().map(|v| v.id).collect::<Vec<_>>(), page.next)
+			let mut ids = page.leases.iter().map(|v| v.id).collect::<Vec<_>>();
+			ids.sort_unstable();
+			(ids, page.next)
 		};
 		assert_eq!(low(None, 10), (vec![dry_in_3], None));
 		advance(2);
@@ -1786,9 +2042,14 @@ fn running_low_lists_the_leases_about_to_run_dry_by_id() {
 		// dry_in_3 is closed; dry_in_8 is 5 blocks from dry.
 		assert!(!LeasesMap::<Test>::contains_key(dry_in_3));
 		assert_eq!(low(None, 10), (vec![dry_in_8, dry_in_7], None));
-		assert_eq!(low(None, 1), (vec![dry_in_8], Some(dry_in_8)));
-		assert_eq!(low(Some(dry_in_8), 1), (vec![dry_in_7], None));
-		assert_eq!(low(Some(dry_in_7), 1), (vec![], None));
+		let (first, next) = low(None, 1);
+		assert_eq!((first.len(), next), (1, Some(first[0])));
+		let (second, next) = low(next, 1);
+		assert_eq!(next, None);
+		let mut both = [first[0], second[0]];
+		both.sort_unstable();
+		assert_eq!(both, [dry_in_8, dry_in_7]);
+		assert_eq!(low(Some(u64::MAX), 1).1, None);
 		// The views agree with the status filter.
 		let page = Leases::running_low(None, 10);
 		assert!(page.leases.iter().all(|v| v.status == LeaseStatus::Low && v.runs_dry));
@@ -1800,6 +2061,9 @@ fn running_low_lists_the_leases_about_to_run_dry_by_id() {
 		let mut ids: Vec<_> = filtered.leases.iter().map(|v| v.id).collect();
 		ids.sort_unstable();
 		assert_eq!(ids, vec![dry_in_8, dry_in_7]);
+		// A top-up above the horizon takes a lease off the list.
+		assert_ok!(Leases::top_up(signed(BOB), dry_in_7, credits(100)));
+		assert_eq!(low(None, 10), (vec![dry_in_8], None));
 		assert!(LeasesMap::<Test>::contains_key(rich));
 		assert!(!LeasesMap::<Test>::contains_key(short));
 	});
@@ -1852,6 +2116,137 @@ fn market_summary_counts_supply_and_the_median_price_per_gpu_hour() {
 		let h = model(&summary(), H100_SXM);
 		assert_eq!((h.leases_last_day, h.median_per_gpu_hour), (0, None));
 	});
+}
+
+// ---- views stay bounded whatever the arguments and the state ----
+
+mod bounded_views {
+	use super::*;
+	use crucible_primitives::{providers::WorkerKey, testing::with_read_budget};
+
+	/// Providers 1000.. with 16 H100s each, enough for `devices` devices.
+	fn providers_for(devices: u32) -> Vec<u64> {
+		let mut out = Vec::new();
+		for i in 0..devices.div_ceil(16) {
+			let who = 1_000 + u64::from(i);
+			// A transfer, not a new balance: the BME's issuance identity must hold.
+			assert_ok!(Balances::transfer_allow_death(signed(EVE), who, 10_000 * CRU));
+			let mut raw = [7u8; 32];
+			raw[..8].copy_from_slice(&who.to_le_bytes());
+			assert_ok!(Providers::register_provider(
+				signed(who),
+				b"https://worker.example.com".to_vec(),
+				b"eu".to_vec(),
+				WorkerKey::from_raw(raw),
+				vec![],
+			));
+			assert_ok!(Providers::add_devices(signed(who), H100_SXM, 16));
+			out.push(who);
+		}
+		out
+	}
+
+	/// `n` one-GPU leases of Alice's, each with an escrow of `escrow` credits at one credit
+	/// per block over 50 blocks, `SWEEP_PER_BLOCK` started in each block (the agenda's room)
+	/// without running the sweep, so that none closes.
+	fn leases(n: u32, escrow: u128) -> Vec<LeaseId> {
+		buy(ALICE, 50_000 * CRU);
+		let providers = providers_for(n);
+		(0..n)
+			.map(|i| {
+				if i > 0 && i % SWEEP_PER_BLOCK == 0 {
+					jump_to(now() + 1);
+				}
+				let who = providers[(i / 16) as usize];
+				lease(ALICE, who, &[i % 16], credits(1), 50, credits(escrow))
+			})
+			.collect()
+	}
+
+	/// Every page of `running_low` with `limit` per page.
+	fn all_running_low(limit: u32) -> Vec<LeaseId> {
+		let (mut out, mut cursor) = (Vec::new(), None);
+		loop {
+			let page = Leases::running_low(cursor, limit);
+			out.extend(page.leases.iter().map(|v| v.id));
+			match page.next {
+				Some(next) => cursor = Some(next),
+				None => return out,
+			}
+		}
+	}
+
+	#[test]
+	fn running_low_pages_through_every_warned_lease_with_a_real_cursor() {
+		test(|| {
+			// Three credits at one per block: each is low (horizon 5) from its start. More
+			// than the 1,000 agenda entries a scan of the agenda would stop at.
+			let mut ids = leases(1_100, 3);
+			for limit in [7, 100, u32::MAX] {
+				let mut got = all_running_low(limit);
+				got.sort_unstable();
+				ids.sort_unstable();
+				assert_eq!(got, ids, "limit {limit}");
+			}
+			assert_eq!(
+				Leases::running_low(None, u32::MAX).leases.len(),
+				100,
+				"a page holds 100 at most"
+			);
+		});
+	}
+
+	/// Trie nodes that `f` reads on the state `setup` builds (the budget is generous: it only
+	/// stops a runaway walk).
+	fn reads<R>(setup: impl FnOnce(), f: impl FnOnce() -> R) -> u32 {
+		let mut ext = new_test_ext();
+		ext.execute_with(setup);
+		with_read_budget(&mut ext, 200_000, f).1
+	}
+
+	#[test]
+	fn lease_views_read_no_more_with_more_leases_whatever_the_arguments() {
+		let hostile = || {
+			let due = LeaseFilter { status: Some(LeaseStatus::Due), ..Default::default() };
+			(
+				Leases::leases_page(due, None, u32::MAX),
+				Leases::leases_page(LeaseFilter::default(), Some(u64::MAX), u32::MAX),
+				Leases::running_low(None, u32::MAX),
+				Leases::running_low(Some(u64::MAX), u32::MAX),
+				Leases::open_orders(None, u32::MAX),
+				Leases::lease_view(u64::MAX),
+				Leases::order_view(u64::MAX),
+				Leases::market_summary(
+					Providers::supply_view().models.into_iter().map(|m| (m.model, m.registered, 0)),
+				),
+			)
+		};
+		// A filter no lease matches scans 1,000 leases at most, a page holds 100 at most: 1,100
+		// leases and 1,300 cost the same to within the trie's depth.
+		let few = reads(|| drop(leases(1_100, 3)), hostile);
+		let many = reads(|| drop(leases(1_300, 3)), hostile);
+		assert!(many <= few + few / 10, "{few} trie reads with 1,100 leases, {many} with 1,300");
+		// And an empty market reads next to nothing.
+		let none = reads(|| (), hostile);
+		assert!(none < 1_000, "{none}");
+	}
+
+	#[test]
+	fn set_params_refuses_a_low_funds_horizon_beyond_a_week() {
+		test(|| {
+			let long = LeaseParams {
+				low_funds_horizon: crate::MAX_LOW_FUNDS_HORIZON + 1,
+				..lease_params()
+			};
+			assert_noop!(
+				Leases::set_params(RuntimeOrigin::root(), long),
+				Error::<Test>::InvalidParams
+			);
+			let week =
+				LeaseParams { low_funds_horizon: crate::MAX_LOW_FUNDS_HORIZON, ..lease_params() };
+			assert_ok!(Leases::set_params(RuntimeOrigin::root(), week));
+		});
+	}
 }
 
 // ---- property: random operations keep every invariant ----
@@ -2255,7 +2650,7 @@ mod property {
 							assert!(*paid_to < end && refunded.0 < price.0)
 						}
 						CloseReason::Tenant | CloseReason::Provider => assert_eq!(*paid_to, now),
-						CloseReason::ProviderFault(_) => {
+						CloseReason::ProviderFault(_) | CloseReason::ForceClosed => {
 							assert!(*paid_to == now || *paid_to == end || refunded.0 < price.0)
 						}
 					}

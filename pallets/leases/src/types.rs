@@ -5,17 +5,35 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use crucible_primitives::{
 	bme::Credits,
 	currency::CRU,
-	providers::{DeviceId, GpuModelId, LeaseId, OrderId},
+	providers::{DeviceId, GpuModelId},
 	time::{DAYS, HOURS},
 	Balance, BlockNumber,
 };
 use frame_support::{
-	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+	traits::{ConstU32, Get},
+	BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
 
 pub use crucible_primitives::leases::{CloseReason, FaultKind, OrderCloseReason, Region};
+
+/// How many blocks on from its due block a task may be placed when the blocks between are
+/// full (`SweepPerBlock` tasks each); past that, placing fails with `AgendaFull`.
+pub const AGENDA_SEARCH: u32 = 32;
+/// Times a failing sweep task is put back on the agenda before it is parked.
+pub const MAX_TASK_RETRIES: u8 = 3;
+/// Blocks between a failed attempt of a sweep task and its next.
+pub const RETRY_DELAY: BlockNumber = 10;
+/// Most parked sweep tasks (while full, a failing task keeps being retried instead).
+pub const MAX_STUCK_TASKS: u32 = 64;
+
+/// The longest low-funds horizon governance may set: a week.
+pub const MAX_LOW_FUNDS_HORIZON: BlockNumber = 7 * DAYS;
+/// Lease starts whose prices each model keeps for its median (the latest ones).
+pub const RECENT_PRICES: u32 = 32;
+/// Hours of lease-start counts each model keeps.
+pub const DAY_HOURS: u32 = 24;
 
 /// The market's governed parameters.
 #[derive(
@@ -45,16 +63,28 @@ pub struct LeaseParams {
 	pub max_bid_window: BlockNumber,
 	/// Longest lease, blocks.
 	pub max_duration: BlockNumber,
-	/// A lease whose escrow runs dry within this many blocks is "running low".
+	/// A lease whose escrow runs dry within this many blocks is "running low" (at most
+	/// [`MAX_LOW_FUNDS_HORIZON`]).
 	pub low_funds_horizon: BlockNumber,
 	/// CRU slashed from a provider's bond per GPU of a lease it faults, paid to the tenant.
 	#[serde(with = "crucible_primitives::bme::amount")]
 	pub fault_compensation_per_gpu: Balance,
+	/// CRU held from a tenant per open order, released when the order closes or its lease
+	/// starts: an order reserves agenda room and the market's attention, so it is not free.
+	#[serde(with = "crucible_primitives::bme::amount")]
+	pub order_deposit: Balance,
+	/// A lease that ends without a fault counts as completed in its provider's reputation
+	/// only if it ran at least this many blocks...
+	pub reputation_min_blocks: BlockNumber,
+	/// ...and paid the provider at least this many credits (before the take-rate). A provider
+	/// leasing to itself through a second account pays the take-rate on this for each point.
+	pub reputation_min_paid: Credits,
 }
 
 impl LeaseParams {
-	/// A public network: 10 CRU per bid, 16 bids per order, a bid window of one minute to one
-	/// hour, leases up to 90 days, a one-hour low-funds warning, 50 CRU per GPU for a fault.
+	/// A public network: 10 CRU per bid and per order, 16 bids per order, a bid window of one
+	/// minute to one hour, leases up to 90 days, a one-hour low-funds warning, 50 CRU per GPU
+	/// for a fault; a lease counts for reputation from one hour and 10 credits.
 	pub const fn production() -> Self {
 		Self {
 			bid_deposit: 10 * CRU,
@@ -64,12 +94,22 @@ impl LeaseParams {
 			max_duration: 90 * DAYS,
 			low_funds_horizon: HOURS,
 			fault_compensation_per_gpu: 50 * CRU,
+			order_deposit: 10 * CRU,
+			reputation_min_blocks: HOURS,
+			reputation_min_paid: Credits::from_credits(10),
 		}
 	}
 
-	/// Development chains: bid windows from two blocks and a ten-block low-funds warning.
+	/// Development chains: bid windows from two blocks, a ten-block low-funds warning, and
+	/// reputation from ten blocks and one credit.
 	pub const fn development() -> Self {
-		Self { min_bid_window: 2, low_funds_horizon: 10, ..Self::production() }
+		Self {
+			min_bid_window: 2,
+			low_funds_horizon: 10,
+			reputation_min_blocks: 10,
+			reputation_min_paid: Credits::from_credits(1),
+			..Self::production()
+		}
 	}
 
 	/// Whether the parameters make sense under the storage bound on bids.
@@ -79,6 +119,7 @@ impl LeaseParams {
 			&& self.min_bid_window > 0
 			&& self.min_bid_window <= self.max_bid_window
 			&& self.max_duration > 0
+			&& self.low_funds_horizon <= MAX_LOW_FUNDS_HORIZON
 	}
 }
 
@@ -138,10 +179,15 @@ pub struct Order<AccountId: Clone + Eq + core::fmt::Debug, MaxModels: Get<u32>> 
 	pub duration: BlockNumber,
 	/// Credits locked in the order's escrow.
 	pub escrow: Credits,
+	/// CRU held from the tenant for the order.
+	pub deposit: Balance,
 	/// When the order was placed.
 	pub created_at: BlockNumber,
 	/// The first block at which no bid is taken; the best bid wins then.
 	pub bid_until: BlockNumber,
+	/// The block of the order's one agenda entry: `bid_until`, or the first block after it
+	/// with room on the agenda.
+	pub close_at: BlockNumber,
 }
 
 /// A provider's bid on an order.
@@ -166,6 +212,8 @@ pub struct Bid<AccountId: Clone + Eq + core::fmt::Debug, MaxGpus: Get<u32>> {
 	pub price: Credits,
 	/// The exact devices offered (reserved while the bid stands).
 	pub devices: BoundedVec<DeviceId, MaxGpus>,
+	/// The catalogue model of each offered device, in the same order.
+	pub models: BoundedVec<GpuModelId, MaxGpus>,
 	/// CRU held for the bid.
 	pub deposit: Balance,
 	/// When the bid was placed.
@@ -211,6 +259,9 @@ pub struct Lease<AccountId: Clone + Eq + core::fmt::Debug, MaxGpus: Get<u32>> {
 }
 
 /// What the sweep does at a block.
+pub use crucible_primitives::leases::SweepTask as Task;
+
+/// A sweep task parked after failing every attempt.
 #[derive(
 	Clone,
 	Copy,
@@ -223,19 +274,20 @@ pub struct Lease<AccountId: Clone + Eq + core::fmt::Debug, MaxGpus: Get<u32>> {
 	TypeInfo,
 	Debug,
 )]
-pub enum Task {
-	/// The order's bid window ends: the best bid wins, or the order expires.
-	CloseBidding(OrderId),
-	/// Look at the lease: warn when it runs low, close it when due.
-	CheckLease(LeaseId),
+pub struct StuckTask {
+	/// The block it was parked at.
+	pub since: BlockNumber,
+	/// Its last error.
+	pub error: sp_runtime::DispatchError,
 }
 
-/// A lease's price as recorded when it started, for the market's median prices.
+/// One model's lease starts over the last day, kept as they happen so that the market summary
+/// reads one entry per model and sorts at most [`RECENT_PRICES`] prices.
 #[derive(
 	Clone,
-	Copy,
 	PartialEq,
 	Eq,
+	Default,
 	Encode,
 	Decode,
 	DecodeWithMemTracking,
@@ -243,13 +295,47 @@ pub enum Task {
 	TypeInfo,
 	Debug,
 )]
-pub struct PricePoint {
-	/// When the lease started.
-	pub at: BlockNumber,
-	/// A model among its devices.
-	pub model: GpuModelId,
-	/// Credits per GPU-hour: price per block × blocks per hour / GPUs (rounded down).
-	pub per_gpu_hour: Credits,
+pub struct ModelDay {
+	/// Starts per hour: slot `h % 24` holds `(h, starts in hour h)`, hour `h` being blocks
+	/// `h × HOURS ..`; a slot of an older hour is reset when its hour comes round again.
+	pub hours: [(u32, u32); DAY_HOURS as usize],
+	/// The latest starts: (block, credits per GPU-hour), oldest first.
+	pub recent: BoundedVec<(BlockNumber, Credits), ConstU32<RECENT_PRICES>>,
+}
+
+impl ModelDay {
+	/// Count a lease start at block `now` at `per_gpu_hour`.
+	pub fn record(&mut self, now: BlockNumber, per_gpu_hour: Credits) {
+		let hour = now / HOURS;
+		let slot = &mut self.hours[(hour % DAY_HOURS) as usize];
+		if slot.0 != hour {
+			*slot = (hour, 0);
+		}
+		slot.1 = slot.1.saturating_add(1);
+		if self.recent.is_full() {
+			self.recent.remove(0);
+		}
+		// Cannot fail: a slot was just made free.
+		let _ = self.recent.try_push((now, per_gpu_hour));
+	}
+
+	/// Starts in the hour of block `now` and the 23 hours before it.
+	pub fn starts(&self, now: BlockNumber) -> u32 {
+		let hour = now / HOURS;
+		self.hours
+			.iter()
+			.filter(|(h, _)| *h <= hour && hour - *h < DAY_HOURS)
+			.fold(0u32, |sum, (_, n)| sum.saturating_add(*n))
+	}
+
+	/// The median (the lower middle of an even count) of the kept prices of starts at or after
+	/// block `since`.
+	pub fn median(&self, since: BlockNumber) -> Option<Credits> {
+		let mut prices: alloc::vec::Vec<Credits> =
+			self.recent.iter().filter(|(at, _)| *at >= since).map(|(_, p)| *p).collect();
+		prices.sort_unstable();
+		(!prices.is_empty()).then(|| prices[(prices.len() - 1) / 2])
+	}
 }
 
 /// Credits per GPU-hour of `price` credits per block for `gpus` GPUs, rounded down.

@@ -1,24 +1,19 @@
 //! What the runtime API returns: orders with bids, leases as of now, the market summary.
 //! Read-only; every list is paginated and scans a bounded number of entries.
 
-use crate::{pallet::*, Task};
-use alloc::{collections::BTreeMap, string::String, vec::Vec};
+use crate::pallet::*;
+use alloc::{string::String, vec::Vec};
 use crucible_primitives::{
-	bme::Credits,
 	leases::{
 		BidView, LeaseFilter, LeasePage, LeaseStatus, LeaseView, MarketSummary, ModelMarketView,
-		OrderPage, OrderView,
+		OrderPage, OrderView, StuckTaskView,
 	},
 	providers::{GpuModelId, LeaseId, OrderId},
 	time::DAYS,
 	BlockNumber,
 };
 
-/// Most items a page returns.
-pub const MAX_PAGE: u32 = 100;
-/// Most storage entries one list call looks at (a rare filter returns a short page with a
-/// `next` rather than walking every lease).
-pub const SCAN_LIMIT: usize = 1_000;
+pub use crucible_primitives::bounds::{MAX_PAGE, SCAN_LIMIT};
 
 impl<T: Config> Pallet<T> {
 	/// One open order with its bids.
@@ -33,6 +28,7 @@ impl<T: Config> Pallet<T> {
 				provider: b.provider,
 				price: b.price,
 				devices: b.devices.into_inner(),
+				models: b.models.into_inner(),
 				deposit: b.deposit,
 				placed_at: b.placed_at,
 			})
@@ -76,23 +72,24 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Where a lease stands at `now`.
-	fn status_of(lease: &LeaseOf<T>, now: BlockNumber) -> LeaseStatus {
+	fn status_of(lease: &LeaseOf<T>, now: BlockNumber, horizon: BlockNumber) -> LeaseStatus {
 		if now >= lease.meter.due_block() {
 			LeaseStatus::Due
-		} else if lease.meter.low_funds(now, Params::<T>::get().low_funds_horizon) {
+		} else if lease.meter.low_funds(now, horizon) {
 			LeaseStatus::Low
 		} else {
 			LeaseStatus::Running
 		}
 	}
 
-	/// A lease as of `now`.
+	/// A lease as of `now`, "low" within `horizon` blocks of running dry.
 	pub fn make_lease_view(
 		id: LeaseId,
 		lease: LeaseOf<T>,
 		now: BlockNumber,
+		horizon: BlockNumber,
 	) -> LeaseView<T::AccountId> {
-		let status = Self::status_of(&lease, now);
+		let status = Self::status_of(&lease, now, horizon);
 		let (_, owed) = lease.meter.owed(now);
 		LeaseView {
 			id,
@@ -116,7 +113,8 @@ impl<T: Config> Pallet<T> {
 
 	/// One lease as of now.
 	pub fn lease_view(id: LeaseId) -> Option<LeaseView<T::AccountId>> {
-		Leases::<T>::get(id).map(|l| Self::make_lease_view(id, l, Self::now()))
+		let horizon = Params::<T>::get().low_funds_horizon;
+		Leases::<T>::get(id).map(|l| Self::make_lease_view(id, l, Self::now(), horizon))
 	}
 
 	/// Leases matching `filter`, in storage order, after `cursor`.
@@ -127,6 +125,7 @@ impl<T: Config> Pallet<T> {
 	) -> LeasePage<T::AccountId> {
 		let limit = limit.clamp(1, MAX_PAGE) as usize;
 		let now = Self::now();
+		let horizon = Params::<T>::get().low_funds_horizon;
 		// Walk the narrowest index the filter allows.
 		let ids: alloc::boxed::Box<dyn Iterator<Item = LeaseId>> =
 			match (&filter.tenant, &filter.provider) {
@@ -160,12 +159,12 @@ impl<T: Config> Pallet<T> {
 			if let Some(l) = Leases::<T>::get(id) {
 				let keep = filter.provider.as_ref().is_none_or(|p| *p == l.provider)
 					&& filter.tenant.as_ref().is_none_or(|t| *t == l.tenant)
-					&& filter.status.is_none_or(|s| s == Self::status_of(&l, now));
+					&& filter.status.is_none_or(|s| s == Self::status_of(&l, now, horizon));
 				if keep {
-					leases.push(Self::make_lease_view(id, l, now));
+					leases.push(Self::make_lease_view(id, l, now, horizon));
 				}
 			}
-			if leases.len() == limit || scanned == SCAN_LIMIT {
+			if leases.len() == limit || scanned == SCAN_LIMIT as usize {
 				if ids.peek().is_some() {
 					next = Some(id);
 				}
@@ -175,58 +174,55 @@ impl<T: Config> Pallet<T> {
 		LeasePage { leases, next }
 	}
 
-	/// Leases whose escrow runs dry within the low-funds horizon, by id, after the lease
-	/// `cursor` (each view has its due block). Every such lease has its agenda entry
-	/// between the sweep's cursor and `now + horizon`.
+	/// Leases warned of low funds (`LeaseLowFunds`: the escrow runs dry within the low-funds
+	/// horizon) and not topped up or closed since, in storage order after the lease `cursor`:
+	/// up to `limit` (at most [`MAX_PAGE`]). Walks the [`RunningLow`] index, so a page reads
+	/// at most `limit + 1` index keys and `limit` leases. A lease past its due block that the
+	/// sweep has not closed yet shows with status `Due`.
 	pub fn running_low(cursor: Option<LeaseId>, limit: u32) -> LeasePage<T::AccountId> {
 		let limit = limit.clamp(1, MAX_PAGE) as usize;
 		let now = Self::now();
 		let horizon = Params::<T>::get().low_funds_horizon;
-		let mut found = Vec::new();
-		let mut scanned = 0;
-		let mut block = SweepCursor::<T>::get();
-		while block <= now.saturating_add(horizon) && scanned < SCAN_LIMIT {
-			for task in Agenda::<T>::iter_key_prefix(block) {
-				scanned += 1;
-				if let Task::CheckLease(id) = task {
-					if let Some(l) = Leases::<T>::get(id) {
-						if now < l.meter.due_block() && l.meter.low_funds(now, horizon) {
-							found.push(Self::make_lease_view(id, l, now));
-						}
-					}
-				}
-				if scanned == SCAN_LIMIT {
-					break;
-				}
+		let mut ids = match cursor {
+			Some(c) => RunningLow::<T>::iter_keys_from(RunningLow::<T>::hashed_key_for(c)),
+			None => RunningLow::<T>::iter_keys(),
+		};
+		let mut leases = Vec::new();
+		let mut next = None;
+		for id in ids.by_ref() {
+			// The index and the leases change together: a missing lease is a defect that
+			// `try_state` reports; here it is skipped.
+			if let Some(l) = Leases::<T>::get(id) {
+				leases.push(Self::make_lease_view(id, l, now, horizon));
 			}
-			block = match block.checked_add(1) {
-				Some(b) => b,
-				None => break,
-			};
+			if leases.len() == limit {
+				next = Some(id);
+				break;
+			}
 		}
-		// By id, so a cursor stays valid whatever happens to its lease meanwhile.
-		found.retain(|v| cursor.is_none_or(|c| v.id > c));
-		found.sort_by_key(|v| v.id);
-		let next = (found.len() > limit).then(|| found[limit - 1].id);
-		found.truncate(limit);
-		LeasePage { leases: found, next }
+		if next.is_some() && ids.next().is_none() {
+			next = None;
+		}
+		LeasePage { leases, next }
+	}
+
+	/// Sweep tasks parked after failing every attempt (at most `MAX_STUCK_TASKS`).
+	pub fn stuck_tasks() -> Vec<StuckTaskView> {
+		StuckTasks::<T>::iter()
+			.take(crate::MAX_STUCK_TASKS as usize)
+			.map(|(task, s)| StuckTaskView { task, since: s.since, error: s.error })
+			.collect()
 	}
 
 	/// The market as a whole; `supply` gives each catalogue model's registered and leased
-	/// devices (from the registry).
+	/// devices (from the registry). Reads one [`MarketDay`] entry per model of `supply` and
+	/// three counters; sorts at most `RECENT_PRICES` prices per model.
 	pub fn market_summary(supply: impl Iterator<Item = (GpuModelId, u32, u32)>) -> MarketSummary {
-		let since = Self::now().saturating_sub(DAYS);
-		let mut prices: BTreeMap<GpuModelId, Vec<Credits>> = BTreeMap::new();
-		for (_, p) in PriceLog::<T>::iter() {
-			if p.at >= since {
-				prices.entry(p.model).or_default().push(p.per_gpu_hour);
-			}
-		}
+		let now = Self::now();
+		let since = now.saturating_sub(DAYS);
 		let models = supply
 			.map(|(model, registered, leased)| {
-				let mut day = prices.remove(&model).unwrap_or_default();
-				day.sort_unstable();
-				let median = (!day.is_empty()).then(|| day[(day.len() - 1) / 2]);
+				let day = MarketDay::<T>::get(model);
 				let utilization_ppm = if registered == 0 {
 					0
 				} else {
@@ -237,8 +233,8 @@ impl<T: Config> Pallet<T> {
 					registered,
 					leased,
 					utilization_ppm,
-					leases_last_day: day.len() as u32,
-					median_per_gpu_hour: median,
+					leases_last_day: day.starts(now),
+					median_per_gpu_hour: day.median(since),
 				}
 			})
 			.collect();

@@ -63,6 +63,7 @@ pub mod pallet {
 	use super::{logic, types::*, ProviderRegistry, Reputation, Slashing, WeightInfo};
 	use alloc::{collections::BTreeMap, string::String, vec::Vec};
 	use crucible_primitives::{
+		bounds::{MAX_PAGE, SCAN_LIMIT},
 		endpoint,
 		providers::{
 			BondView, DeviceId, DeviceState, DeviceUse, DeviceView, GpuClass, GpuModelId,
@@ -134,6 +135,20 @@ pub mod pallet {
 	/// Devices per catalogue model: registered, free at Active providers, offered, leased.
 	#[pallet::storage]
 	pub type Supply<T> = StorageMap<_, Twox64Concat, GpuModelId, DeviceCounts, ValueQuery>;
+
+	/// [`Supply`] per catalogue model and provider region (an entry exists while a device of
+	/// the model is registered in the region), so that an order for a region knows in O(1)
+	/// whether it could be served.
+	#[pallet::storage]
+	pub type RegionSupply<T> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		GpuModelId,
+		Blake2_128Concat,
+		Region,
+		DeviceCounts,
+		OptionQuery,
+	>;
 
 	/// Providers by owner account.
 	#[pallet::storage]
@@ -319,7 +334,7 @@ pub mod pallet {
 			let endpoint = Self::endpoint(endpoint)?;
 			let region: Region = region.try_into().map_err(|_| Error::<T>::MalformedRegion)?;
 			ensure!(
-				logic::check_region(&region, MAX_REGION_LEN as usize),
+				crucible_primitives::bounds::check_region(&region),
 				Error::<T>::MalformedRegion
 			);
 			let metadata = Self::text::<ConstU32<MAX_METADATA_LEN>>(metadata)?;
@@ -385,7 +400,7 @@ pub mod pallet {
 			provider.device_bonds = provider.device_bonds.saturating_add(bond);
 			provider.held = provider.held.saturating_add(bond);
 			provider.note_bond(params.min_bond_ratio, Self::now());
-			Supply::<T>::mutate(model, |c| {
+			Self::count(model, &provider.region, |c| {
 				c.registered = c.registered.saturating_add(count);
 				c.free = c.free.saturating_add(count);
 			});
@@ -429,7 +444,7 @@ pub mod pallet {
 			provider.held = provider.held.saturating_sub(released);
 			provider.note_bond(Params::<T>::get().min_bond_ratio, Self::now());
 			for (model, n) in removed {
-				Supply::<T>::mutate(model, |c| {
+				Self::count(model, &provider.region, |c| {
 					c.registered = c.registered.saturating_sub(n);
 					c.free = c.free.saturating_sub(n);
 				});
@@ -497,7 +512,7 @@ pub mod pallet {
 			let devices = Devices::<T>::get(&who);
 			ensure!(devices.iter().all(|d| d.state == DeviceState::Free), Error::<T>::DevicesInUse);
 			if provider.status == ProviderStatus::Active {
-				Self::shift_free(&devices, false);
+				Self::shift_free(&devices, &provider.region, false);
 			}
 			let now = Self::now();
 			let until = now.saturating_add(Params::<T>::get().unbonding_period);
@@ -521,7 +536,9 @@ pub mod pallet {
 			let amount = provider.held;
 			Self::release(&who, amount)?;
 			for (model, n) in logic::per_model(&Devices::<T>::take(&who)) {
-				Supply::<T>::mutate(model, |c| c.registered = c.registered.saturating_sub(n));
+				Self::count(model, &provider.region, |c| {
+					c.registered = c.registered.saturating_sub(n)
+				});
 			}
 			WorkerKeys::<T>::remove(provider.worker_key);
 			Providers::<T>::remove(&who);
@@ -647,7 +664,7 @@ pub mod pallet {
 			let reason = Self::reason(reason)?;
 			let mut provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 			ensure!(provider.status == ProviderStatus::Suspended, Error::<T>::NotSuspended);
-			Self::shift_free(&Devices::<T>::get(&who), true);
+			Self::shift_free(&Devices::<T>::get(&who), &provider.region, true);
 			provider.push_status(Self::now(), ProviderStatus::Active, reason.clone());
 			Providers::<T>::insert(&who, provider);
 			Self::deposit_event(Event::Reinstated { who, reason });
@@ -678,7 +695,7 @@ pub mod pallet {
 		}
 
 		fn do_suspend(who: T::AccountId, mut provider: Provider, reason: Reason) {
-			Self::shift_free(&Devices::<T>::get(&who), false);
+			Self::shift_free(&Devices::<T>::get(&who), &provider.region, false);
 			provider.push_status(Self::now(), ProviderStatus::Suspended, reason.clone());
 			Providers::<T>::insert(&who, provider);
 			Self::deposit_event(Event::Suspended { who, reason });
@@ -771,11 +788,22 @@ pub mod pallet {
 			Self::add_devices(origin.into(), model, count).expect("adds devices");
 		}
 
+		/// Change `model`'s counters, in all and in `region`, with `f` (a region's entry goes
+		/// when no device of the model is registered there).
+		fn count(model: GpuModelId, region: &Region, f: impl Fn(&mut DeviceCounts)) {
+			Supply::<T>::mutate(model, &f);
+			RegionSupply::<T>::mutate_exists(model, region, |c| {
+				let mut counts = c.take().unwrap_or_default();
+				f(&mut counts);
+				*c = (counts != DeviceCounts::default()).then_some(counts);
+			});
+		}
+
 		/// Move a provider's free devices into (`to_free`) or out of the free counters.
-		fn shift_free(devices: &[Device], to_free: bool) {
+		fn shift_free(devices: &[Device], region: &Region, to_free: bool) {
 			let free = devices.iter().filter(|d| d.state == DeviceState::Free);
 			for (model, n) in logic::per_model(free) {
-				Supply::<T>::mutate(model, |c| {
+				Self::count(model, region, |c| {
 					c.free =
 						if to_free { c.free.saturating_add(n) } else { c.free.saturating_sub(n) }
 				});
@@ -815,7 +843,7 @@ pub mod pallet {
 				*per_model.entry(d.model).or_default() += 1;
 			}
 			for (model, n) in per_model {
-				Supply::<T>::mutate(model, |c| {
+				Self::count(model, &provider.region, |c| {
 					Self::count_state(c, from, active, n, false);
 					Self::count_state(c, to, active, n, true);
 				});
@@ -874,17 +902,13 @@ pub mod pallet {
 			})
 		}
 
-		/// At most this many providers are read per page, matching or not, so a rare filter
-		/// cannot make one query walk the whole registry.
-		pub const SCAN_LIMIT: u32 = 1_000;
-
 		/// A page of providers matching `filter`, after `cursor`.
 		pub fn providers_page(
 			filter: ProviderFilter,
 			cursor: Option<T::AccountId>,
 			limit: u32,
 		) -> ProviderPage<T::AccountId> {
-			let limit = limit.clamp(1, 100) as usize;
+			let limit = limit.clamp(1, MAX_PAGE) as usize;
 			let mut iter = match cursor {
 				Some(c) => Providers::<T>::iter_from(Providers::<T>::hashed_key_for(c)),
 				None => Providers::<T>::iter(),
@@ -912,7 +936,9 @@ pub mod pallet {
 					});
 				}
 				last = Some(who);
-				if providers.len() >= limit || scanned >= Self::SCAN_LIMIT {
+				// At most `SCAN_LIMIT` providers are read per page, matching or not, so a rare
+				// filter cannot make one query walk the whole registry.
+				if providers.len() >= limit || scanned >= SCAN_LIMIT {
 					exhausted = false;
 					break;
 				}
@@ -981,14 +1007,31 @@ pub mod pallet {
 					WorkerKeys::<T>::get(p.worker_key).as_ref() == Some(&who),
 					"worker key does not map back"
 				);
-				all.push((p.status, devices.into_inner()));
+				all.push((p.status, p.region.clone(), devices.into_inner()));
 			}
 			ensure!(WorkerKeys::<T>::iter().count() == all.len(), "dangling worker keys");
 			ensure!(
 				Devices::<T>::iter_keys().all(Providers::<T>::contains_key),
 				"devices without a provider"
 			);
-			let recount = logic::recount(all.iter().map(|(s, d)| (*s, &d[..])));
+			let recount = logic::recount(all.iter().map(|(s, _, d)| (*s, &d[..])));
+			let mut by_region = BTreeMap::<(GpuModelId, Region), DeviceCounts>::new();
+			for (status, region, devices) in &all {
+				for (model, counts) in logic::recount([(*status, &devices[..])]) {
+					let c = by_region.entry((model, region.clone())).or_default();
+					c.registered += counts.registered;
+					c.free += counts.free;
+					c.offered += counts.offered;
+					c.leased += counts.leased;
+				}
+			}
+			for (model, region, counts) in RegionSupply::<T>::iter() {
+				ensure!(
+					by_region.remove(&(model, region)) == Some(counts),
+					"region supply counters differ from a recount"
+				);
+			}
+			ensure!(by_region.is_empty(), "region supply counters missing");
 			for (model, counts) in Supply::<T>::iter() {
 				ensure!(
 					recount.get(&model).copied().unwrap_or_default() == counts,
@@ -1018,6 +1061,11 @@ pub mod pallet {
 
 		fn free_devices(model: GpuModelId) -> u32 {
 			Supply::<T>::get(model).free
+		}
+
+		fn free_devices_in(model: GpuModelId, region: &[u8]) -> u32 {
+			let Ok(region) = Region::try_from(region.to_vec()) else { return 0 };
+			RegionSupply::<T>::get(model, region).map_or(0, |c| c.free)
 		}
 
 		fn in_region(who: &T::AccountId, region: &[u8]) -> bool {

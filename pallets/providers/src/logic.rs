@@ -7,16 +7,6 @@ use crucible_primitives::{
 	Balance,
 };
 
-/// Checks a region code: 2..=`max` bytes of lowercase letters, digits and single inner
-/// hyphens, starting with a letter (`de`, `us-east`, `eu-west-1`).
-pub fn check_region(code: &[u8], max: usize) -> bool {
-	(2..=max).contains(&code.len())
-		&& code[0].is_ascii_lowercase()
-		&& code.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-		&& code.last() != Some(&b'-')
-		&& !code.windows(2).any(|w| w == b"--")
-}
-
 /// Checks free text: valid UTF-8 without control characters.
 pub fn check_text(text: &[u8]) -> bool {
 	core::str::from_utf8(text).is_ok_and(|s| !s.chars().any(char::is_control))
@@ -74,16 +64,6 @@ pub fn recount<'a>(
 #[cfg(test)]
 mod tests {
 	use super::*;
-
-	#[test]
-	fn regions() {
-		for good in ["de", "us-east", "eu-west-1", "ap9"] {
-			assert!(check_region(good.as_bytes(), 16), "{good}");
-		}
-		for bad in ["d", "DE", "1us", "us--east", "us-", "us_east", "a-very-long-region-code"] {
-			assert!(!check_region(bad.as_bytes(), 16), "{bad}");
-		}
-	}
 
 	#[test]
 	fn text() {

@@ -1302,7 +1302,9 @@ mod underbonded {
 			assert_eq!(free_devices(H100_SXM), 2);
 			assert_ok!(suspend_it(ALICE));
 			let reason: crate::Reason = b"underbonded".to_vec().try_into().unwrap();
-			System::assert_last_event(Event::Suspended { who: ALICE, reason: reason.clone() }.into());
+			System::assert_last_event(
+				Event::Suspended { who: ALICE, reason: reason.clone() }.into(),
+			);
 			let p = Records::get(ALICE).unwrap();
 			assert_eq!(p.status, ProviderStatus::Suspended);
 			assert_eq!(p.history.last().map(|c| c.reason.clone()), Some(reason));
@@ -1467,6 +1469,48 @@ mod views {
 			assert_eq!((ten.devices, ten.free), (2, 1));
 			assert_eq!(ten.bond, BASE + 2 * WORKSTATION);
 		});
+	}
+
+	/// Trie nodes that the registry's views read on hostile arguments, on a registry of `n`
+	/// providers with a device each (the budget only stops a runaway walk).
+	fn hostile_reads(n: u64) -> u32 {
+		let mut ext = new_test_ext();
+		ext.execute_with(|| {
+			for who in 100..100 + n {
+				fund(who, 10_000 * CRU);
+				let mut raw = [3u8; 32];
+				raw[..8].copy_from_slice(&who.to_le_bytes());
+				assert_ok!(Providers::register_provider(
+					RuntimeOrigin::signed(who),
+					ENDPOINT.to_vec(),
+					REGION.to_vec(),
+					crucible_primitives::providers::WorkerKey::from_raw(raw),
+					vec![],
+				));
+				add(who, RTX_4090, 1);
+			}
+		});
+		let none = ProviderFilter { region: Some("nowhere".into()), ..Default::default() };
+		let rtx = ProviderFilter { model: Some(RTX_4090), ..Default::default() };
+		crucible_primitives::testing::with_read_budget(&mut ext, 200_000, || {
+			assert!(Providers::providers_page(none.clone(), None, u32::MAX).providers.is_empty());
+			let page = Providers::providers_page(rtx.clone(), None, u32::MAX);
+			assert_eq!(page.providers.len() as u64, n.min(100));
+			let _ = Providers::providers_page(ProviderFilter::default(), Some(u64::MAX), u32::MAX);
+			let _ = Providers::provider_view(u64::MAX);
+			let _ = Providers::catalogue_view();
+			let _ = Providers::supply_view();
+		})
+		.1
+	}
+
+	#[test]
+	fn views_read_no_more_with_more_providers_whatever_the_arguments() {
+		// A filter nobody matches reads 1,000 providers at most, a page holds 100 at most:
+		// 1,100 providers and 1,300 cost the same to within the trie's depth.
+		let (few, many) = (hostile_reads(1_100), hostile_reads(1_300));
+		assert!(many <= few + few / 10, "{few} trie reads with 1,100 providers, {many} with 1,300");
+		assert!(hostile_reads(0) < 1_000);
 	}
 
 	#[test]

@@ -12,13 +12,11 @@ use crucible_primitives::{
 };
 use frame_support::{traits::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
-use sp_runtime::Perbill;
 use serde::{Deserialize, Serialize};
+use sp_runtime::Perbill;
 
 /// Longest worker-client endpoint URL, in bytes.
 pub const MAX_ENDPOINT_LEN: u32 = 128;
-/// Longest region code, in bytes.
-pub const MAX_REGION_LEN: u32 = 16;
 /// Longest provider metadata, in bytes (UTF-8).
 pub const MAX_METADATA_LEN: u32 = 256;
 /// Longest GPU model name, in bytes (UTF-8).
@@ -30,8 +28,8 @@ pub const HISTORY_LEN: u32 = 8;
 
 /// A validated http(s) URL.
 pub type Endpoint = BoundedVec<u8, ConstU32<MAX_ENDPOINT_LEN>>;
-/// A validated region code.
-pub type Region = BoundedVec<u8, ConstU32<MAX_REGION_LEN>>;
+/// A validated region code (the one type of [`crucible_primitives::bounds`]).
+pub use crucible_primitives::bounds::{Region, MAX_REGION_LEN};
 /// UTF-8 metadata.
 pub type Metadata = BoundedVec<u8, ConstU32<MAX_METADATA_LEN>>;
 /// A UTF-8 model name.

@@ -468,8 +468,6 @@ impl pallet_crucible_leases::Config for Runtime {
 	// The worst sweep task (an order window closing on 16 bids) weighs about 4.7 ms with its
 	// database writes: eight in every block stay under 2% of the block.
 	type SweepPerBlock = ConstU32<8>;
-	// A day of lease starts at one every ten seconds; medians over the last day use at most this.
-	type PriceLogLength = ConstU32<8_640>;
 	type WeightInfo = pallet_crucible_leases::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = LeasesBenchmarkHelper;

@@ -147,6 +147,7 @@ const TABLE: &[(&str, &str, Kind)] = &[
 	("Leases", "close_lease", Neutral),
 	("Leases", "provider_fault", Neutral),
 	("Leases", "set_params", Neutral),
+	("Leases", "force_close", Neutral),
 ];
 
 /// Every (pallet, call) of `RuntimeCall`, from its type information.

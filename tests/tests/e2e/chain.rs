@@ -12,7 +12,7 @@ use std::{io::Read, io::Write, time::Duration};
 
 /// The genesis hash of the committed `chain-specs/testnet-raw.json`. `make testnet-spec`
 /// changes it (until launch, with every runtime change): then re-pin it here.
-const TESTNET_GENESIS: &str = "0xa1a4898d261fb048be2744425811b03c57adc750a0e5d5f33fd10db51e201c4a";
+const TESTNET_GENESIS: &str = "0x611746ddf5163a63278681499f59c52421f062f32eb0e7e6fd4232002a29a882";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_on_testnet_starts_from_the_committed_genesis() {

@@ -193,12 +193,19 @@ async fn tenant_leases_gpus_provider_is_paid_redeems_and_everything_reconciles()
 			bid_window: 100,
 		})
 	};
+	let alice_reserved = chain.account(&alice, None).await.data.reserved;
+	// An escrow below the highest price through the shortest bid window (2 blocks on dev):
+	// refused.
+	let ev = submit(&chain, order(Credits::from_credits(5)), Alice, &mut alice_fees).await;
+	assert!(matches!(market_error(&ev), Some(LeasesError::EscrowTooSmall)), "{ev:?}");
 	let ev = submit(&chain, order(ESCROW), Alice, &mut alice_fees).await;
 	assert!(succeeded(&ev), "{ev:?}");
-	let ev = submit(&chain, order(Credits::from_credits(5)), Alice, &mut alice_fees).await;
+	let ev = submit(&chain, order(Credits::from_credits(6)), Alice, &mut alice_fees).await;
 	assert!(succeeded(&ev), "{ev:?}");
+	// Each open order holds a 10 CRU deposit.
+	assert_eq!(chain.account(&alice, None).await.data.reserved, alice_reserved + 20 * CRU);
 	let (a, b) = (0u64, 1u64);
-	let locked = Credits(ESCROW.0 + Credits::from_credits(5).0);
+	let locked = Credits(ESCROW.0 + Credits::from_credits(6).0);
 	assert_eq!(credits(&chain, &alice).await.purchased, bought.saturating_sub(locked));
 
 	let bid = |order: u64, price: Credits| {
@@ -230,6 +237,7 @@ async fn tenant_leases_gpus_provider_is_paid_redeems_and_everything_reconciles()
 	let view_a = orders.orders.iter().find(|o| o.id == a).unwrap();
 	assert_eq!(view_a.bids.len(), 1);
 	assert_eq!((view_a.bids[0].provider.clone(), view_a.bids[0].price), (dave.clone(), PRICE));
+	assert_eq!(view_a.bids[0].models, vec![H100_SXM, H100_SXM], "each offered device's model");
 	assert!(orders.orders.iter().find(|o| o.id == b).unwrap().bids.is_empty());
 	let ev = submit(
 		&chain,
@@ -259,6 +267,11 @@ async fn tenant_leases_gpus_provider_is_paid_redeems_and_everything_reconciles()
 		.unwrap_or_else(|| panic!("LeaseStarted: {ev:?}"));
 	assert_eq!(end, start + DURATION);
 	assert_eq!(chain.account(&dave, None).await.data.reserved, dave_reserved, "deposit back");
+	assert_eq!(chain.account(&alice, None).await.data.reserved, alice_reserved, "deposits back");
+	// No sweep task is parked.
+	let stuck: Vec<crucible_primitives::leases::StuckTaskView> =
+		chain.rpc.request("crucible_leasesStuck", rpc_params![]).await.unwrap();
+	assert!(stuck.is_empty());
 	let summary: MarketSummary =
 		chain.rpc.request("crucible_marketSummary", rpc_params![]).await.unwrap();
 	assert_eq!((summary.active_leases, summary.leased_gpus), (1, 2));
