@@ -457,9 +457,7 @@ pub mod pallet {
 
 		/// Point validators at a new worker-client endpoint (an `http(s)` URL).
 		#[pallet::call_index(3)]
-		// The endpoint rule reads `Params` (whether private endpoints are allowed): one read
-		// the benchmarked weight does not count until `make weights` runs for this pallet.
-		#[pallet::weight(T::WeightInfo::set_endpoint().saturating_add(T::DbWeight::get().reads(1)))]
+		#[pallet::weight(T::WeightInfo::set_endpoint())]
 		pub fn set_endpoint(origin: OriginFor<T>, endpoint: Vec<u8>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let endpoint = Self::endpoint(endpoint)?;
