@@ -9,6 +9,12 @@ fn main() {
 			.parent()
 			.expect("the runtime is a member of the workspace");
 		std::env::set_var("WASM_BUILD_WORKSPACE_HINT", workspace);
+		// With the metadata hash (the node's build): CRU, 12 decimals, as the chain specs say.
+		#[cfg(feature = "metadata-hash")]
+		substrate_wasm_builder::WasmBuilder::init_with_defaults()
+			.enable_metadata_hash("CRU", 12)
+			.build();
+		#[cfg(not(feature = "metadata-hash"))]
 		substrate_wasm_builder::WasmBuilder::build_using_defaults();
 	}
 }

@@ -18,7 +18,7 @@ HIGH="${HIGH:-100000}"
 REPEAT="${REPEAT:-20}"
 
 if [ ! -x "$BENCH_NODE" ]; then
-	cargo build --release --locked -p crucible-node --features runtime-benchmarks
+	cargo build --release --locked -p crucible-node --no-default-features --features runtime-benchmarks
 	cp "$CARGO_TARGET_DIR/release/crucible-node" "$BENCH_NODE"
 fi
 

@@ -18,7 +18,7 @@ REPEAT="${REPEAT:-20}"
 PALLETS=("$@")
 [ ${#PALLETS[@]} -gt 0 ] || PALLETS=(validator-set bme providers leases)
 
-cargo build --release --locked -p crucible-node --features runtime-benchmarks
+cargo build --release --locked -p crucible-node --no-default-features --features runtime-benchmarks
 # Keep the benchmark build apart from the node `make run` and the tests use.
 BENCH_NODE="$CARGO_TARGET_DIR/release/crucible-node-benchmarks"
 cp "$CARGO_TARGET_DIR/release/crucible-node" "$BENCH_NODE"

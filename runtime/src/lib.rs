@@ -72,7 +72,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	// Bump when the transaction format or call indices change.
-	transaction_version: 3,
+	transaction_version: 4,
 	system_version: 1,
 };
 
@@ -101,6 +101,9 @@ pub type TxExtension = (
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
 	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+	// Mode 1 signs the runtime's metadata hash (RFC 78), so an offline signer (Ledger) shows
+	// what it signs from a proof of the metadata, not a trusted copy of it.
+	frame_metadata_hash_extension::CheckMetadataHash<Runtime>,
 	frame_system::WeightReclaim<Runtime>,
 );
 

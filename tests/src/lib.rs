@@ -9,6 +9,7 @@ use crucible_primitives::{AccountId, Balance, BlockNumber, Hash, Nonce};
 use crucible_runtime::{
 	Address, Runtime, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension, UncheckedExtrinsic,
 };
+use frame_metadata_hash_extension::CheckMetadataHash;
 use jsonrpsee::{
 	core::client::{ClientT, SubscriptionClientT},
 	rpc_params,
@@ -293,6 +294,35 @@ impl Chain {
 		signer: &sr25519::Pair,
 		nonce: Nonce,
 	) -> UncheckedExtrinsic {
+		self.sign_full(call, claimed, signer, nonce, None)
+	}
+
+	/// Sign `call` as `signer` with `nonce` in `CheckMetadataHash` mode 1, signing `hash` as
+	/// the runtime's metadata hash (as an offline signer does after checking its proof).
+	pub fn sign_with_metadata_hash(
+		&self,
+		call: RuntimeCall,
+		signer: &sr25519::Pair,
+		nonce: Nonce,
+		hash: [u8; 32],
+	) -> UncheckedExtrinsic {
+		self.sign_full(call, AccountId::from(signer.public()), signer, nonce, Some(hash))
+	}
+
+	/// Sign `call` with `signer`'s key, naming `claimed` as the sender; `metadata_hash` picks
+	/// `CheckMetadataHash` mode 1 with that hash, `None` mode 0.
+	fn sign_full(
+		&self,
+		call: RuntimeCall,
+		claimed: AccountId,
+		signer: &sr25519::Pair,
+		nonce: Nonce,
+		metadata_hash: Option<[u8; 32]>,
+	) -> UncheckedExtrinsic {
+		let check_metadata = match metadata_hash {
+			Some(hash) => CheckMetadataHash::<Runtime>::new_with_custom_hash(hash),
+			None => CheckMetadataHash::<Runtime>::new(false),
+		};
 		let extension: TxExtension = (
 			frame_system::AuthorizeCall::<Runtime>::new(),
 			frame_system::CheckNonZeroSender::<Runtime>::new(),
@@ -304,6 +334,7 @@ impl Chain {
 			frame_system::CheckNonce::<Runtime>::from(nonce),
 			frame_system::CheckWeight::<Runtime>::new(),
 			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+			check_metadata,
 			frame_system::WeightReclaim::<Runtime>::new(),
 		);
 		let implicit = (
@@ -317,6 +348,7 @@ impl Chain {
 			(),
 			(),
 			(),
+			metadata_hash,
 			(),
 		);
 		let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
@@ -327,6 +359,45 @@ impl Chain {
 			MultiSignature::Sr25519(signature),
 			extension,
 		)
+	}
+
+	/// The runtime's metadata hash (RFC 78) as an offline signer computes it: the merkleized
+	/// digest of `Metadata_metadata_at_version(15)` with the runtime's spec name and version,
+	/// its SS58 prefix, and CRU's symbol and decimals.
+	pub async fn metadata_hash(&self) -> [u8; 32] {
+		use frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
+		let arg = format!("0x{}", hex::encode(15u32.encode()));
+		let raw: String = self
+			.rpc
+			.request("state_call", rpc_params!["Metadata_metadata_at_version", arg])
+			.await
+			.unwrap();
+		let bytes = hex::decode(raw.trim_start_matches("0x")).unwrap();
+		let encoded = Option::<Vec<u8>>::decode(&mut &bytes[..]).unwrap().expect("metadata v15");
+		let RuntimeMetadataPrefixed(_, RuntimeMetadata::V15(metadata)) =
+			RuntimeMetadataPrefixed::decode(&mut &encoded[..]).unwrap()
+		else {
+			panic!("metadata v15")
+		};
+		let ss58 = metadata
+			.pallets
+			.iter()
+			.find(|p| p.name == "System")
+			.and_then(|p| p.constants.iter().find(|c| c.name == "SS58Prefix"))
+			.map(|c| u16::decode(&mut &c.value[..]).unwrap())
+			.expect("System.SS58Prefix");
+		let version: Value =
+			self.rpc.request("state_getRuntimeVersion", rpc_params![]).await.unwrap();
+		let extra = merkleized_metadata::ExtraInfo {
+			spec_version: self.spec_version,
+			spec_name: version["specName"].as_str().unwrap().into(),
+			base58_prefix: ss58,
+			decimals: crucible_primitives::currency::DECIMALS,
+			token_symbol: "CRU".into(),
+		};
+		merkleized_metadata::generate_metadata_digest(&RuntimeMetadata::V15(metadata), extra)
+			.unwrap()
+			.hash()
 	}
 
 	/// The next nonce of `who`, counting transactions in the pool (`system_accountNextIndex`).

@@ -12,7 +12,7 @@ use std::{io::Read, io::Write, time::Duration};
 
 /// The genesis hash of the committed `chain-specs/testnet-raw.json`. `make testnet-spec`
 /// changes it (until launch, with every runtime change): then re-pin it here.
-const TESTNET_GENESIS: &str = "0x611746ddf5163a63278681499f59c52421f062f32eb0e7e6fd4232002a29a882";
+const TESTNET_GENESIS: &str = "0x5d76eb2b2538035353b4e20270476eb0583351215773bd991fdbe60fe2085d91";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_on_testnet_starts_from_the_committed_genesis() {
@@ -41,6 +41,43 @@ async fn blocks_are_produced_and_finalized_and_metrics_are_served() {
 	stream.read_to_string(&mut body).unwrap();
 	assert!(body.starts_with("HTTP/1.1 200") || body.starts_with("HTTP/1.0 200"), "{body}");
 	assert!(body.contains("substrate_block_height{status=\"finalized\""), "no finality metric");
+}
+
+/// A Ledger-style signer: `CheckMetadataHash` mode 1 with the metadata digest it computes from
+/// the node's own metadata is accepted; a wrong digest makes the signature fail; mode 0 (every
+/// other signer) still works.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_offline_signer_signs_the_metadata_hash_and_a_wrong_one_is_refused() {
+	let node = Node::dev().await;
+	let chain = node.chain().await;
+	chain.wait_finalized(1, Duration::from_secs(60)).await;
+	let ferdie = account(Ferdie);
+	let transfer = || {
+		RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: ferdie.clone().into(),
+			value: CRU,
+		})
+	};
+	let hash = chain.metadata_hash().await;
+	let pair = Alice.pair();
+
+	// A wrong hash: the runtime signs over its own, so the signature does not verify.
+	let nonce = chain.next_nonce(&account(Alice)).await;
+	let mut wrong = hash;
+	wrong[0] ^= 1;
+	let xt = chain.sign_with_metadata_hash(transfer(), &pair, nonce, wrong);
+	let bytes = format!("0x{}", hex::encode(xt.encode()));
+	let refused: Result<Hash, _> =
+		chain.rpc.request("author_submitExtrinsic", rpc_params![bytes]).await;
+	let err = format!("{:?}", refused.expect_err("a wrong metadata hash is refused"));
+	assert!(err.contains("bad signature") || err.contains("BadProof"), "{err}");
+
+	// The right hash, mode 1: included and successful.
+	let xt = chain.sign_with_metadata_hash(transfer(), &pair, nonce, hash);
+	chain.submit_finalized(&xt).await.unwrap().expect_success();
+	// Mode 0, as every other test signs.
+	let xt = chain.sign(transfer(), Alice).await;
+	chain.submit_finalized(&xt).await.unwrap().expect_success();
 }
 
 fn partial_fee(info: &Value) -> u128 {
