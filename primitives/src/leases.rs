@@ -102,6 +102,9 @@ pub enum OrderCloseReason {
 	/// Its window's sweep task kept failing and the market-admin track closed it
 	/// (`force_close`).
 	ForceClosed,
+	/// A bid won but the lease's first check found no room on the sweep's agenda (32 full
+	/// blocks): the order closed rather than keep its bidders' devices reserved.
+	AgendaFull,
 }
 
 /// What the lease market's sweep does at a block.

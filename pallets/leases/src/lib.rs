@@ -471,7 +471,12 @@ pub mod pallet {
 			if steps == 0 {
 				return Weight::zero();
 			}
-			let steps = steps.min(u64::from(u32::MAX)) as u32;
+			// Half the room for tasks, half for empty steps (each no dearer than a task): the
+			// two together stay within `remaining`.
+			let steps = (steps / 2).min(u64::from(u32::MAX)) as u32;
+			if steps == 0 {
+				return Weight::zero();
+			}
 			let (tasks, idle_steps) = Self::sweep(now, steps, steps);
 			Self::sweep_weight(tasks, idle_steps)
 		}
@@ -1338,7 +1343,20 @@ pub mod pallet {
 			let rest: Vec<BidOf<T>> =
 				bids.into_iter().zip(void).filter(|(_, v)| !v).map(|(b, _)| b).collect();
 			match index {
-				Some(index) => Self::start_lease(order, o, rest, index),
+				Some(index) => {
+					// A lease whose first check finds no room on the agenda (32 full blocks)
+					// cannot start; the order closes instead, so that no bidder's devices and
+					// deposit wait for governance.
+					let started = frame_support::storage::with_storage_layer(|| {
+						Self::start_lease(order, o.clone(), rest.clone(), index)
+					});
+					match started {
+						Err(e) if e == Error::<T>::AgendaFull.into() => {
+							Self::close_order(order, o, rest, OrderCloseReason::AgendaFull)
+						}
+						other => other,
+					}
+				}
 				None => {
 					let reason = if !Self::servable(&o.request) {
 						OrderCloseReason::NoFreeDevices
@@ -1461,6 +1479,11 @@ pub mod pallet {
 			for (block, _) in Agenda::<T>::iter_keys() {
 				*per_block.entry(block).or_default() += 1;
 			}
+			let cursor = SweepCursor::<T>::get();
+			ensure!(
+				per_block.keys().next().is_none_or(|b| *b >= cursor),
+				E::Other("an agenda entry behind the sweep's cursor would never run")
+			);
 			for (block, len) in AgendaLen::<T>::iter() {
 				ensure!(
 					per_block.remove(&block) == Some(len) && len <= cap,

@@ -1673,6 +1673,40 @@ fn an_order_finds_no_room_past_the_agenda_search_and_changes_nothing() {
 	});
 }
 
+#[test]
+fn a_winning_bid_whose_lease_finds_no_room_closes_the_order_and_frees_the_bidders() {
+	test(|| {
+		market();
+		let start = now();
+		// Bob's order: decided at `start + WINDOW`, its lease's first check due 10 blocks later.
+		let o = order(BOB, 1, credits(1), 10, credits(10));
+		bid(PROV_A, o, credits(1), &[0]);
+		// Alice's orders fill the 32 blocks of the agenda from that check on.
+		let check = start + WINDOW + 10;
+		for _ in 0..crate::AGENDA_SEARCH * SWEEP_PER_BLOCK {
+			order_with(ALICE, h100(1), credits(1), 10, credits(2), check - start);
+		}
+		assert_eq!(AgendaLen::<Test>::get(check + crate::AGENDA_SEARCH - 1), SWEEP_PER_BLOCK);
+		let before = purchased(BOB);
+		advance(WINDOW.into());
+		System::assert_has_event(
+			Event::OrderClosed {
+				order: o,
+				tenant: BOB,
+				reason: OrderCloseReason::AgendaFull,
+				refunded: credits(10),
+			}
+			.into(),
+		);
+		assert!(!LeasesMap::<Test>::contains_key(o));
+		assert_eq!(purchased(BOB), sum(before, credits(10)));
+		// Nothing waits for governance: the bidder's devices and deposit are free again.
+		assert!(all_free(PROV_A));
+		assert_eq!(deposits(PROV_A), 0);
+		assert!(StuckTasks::<Test>::iter_keys().next().is_none());
+	});
+}
+
 /// Move `who`'s device `id` from leased to free in the registry, counters and all: a defect
 /// of the registry the lease market cannot repair (the lease still names the device).
 fn lose_device(who: u64, id: DeviceId) {
