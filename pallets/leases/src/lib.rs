@@ -1530,8 +1530,12 @@ pub mod pallet {
 			// benchmarks find it at once); one that fails is rolled back, then put back on the
 			// agenda (another search) or parked, and its record pointed at the new block.
 			let failing = db.reads_writes(u64::from(2 * AGENDA_SEARCH) + 3, 4);
+			// A winning lease that finds no agenda room is undone and the order closed instead:
+			// its failed start is priced as the decision, the close as a cancellation.
+			let no_room = T::WeightInfo::cancel_order(T::MaxBidsPerOrder::get());
 			T::WeightInfo::sweep_close_bidding(T::MaxBidsPerOrder::get())
 				.saturating_add(voiding)
+				.saturating_add(no_room)
 				.max(T::WeightInfo::sweep_close_lease())
 				.max(T::WeightInfo::sweep_check_lease())
 				.saturating_add(failing)

@@ -12,7 +12,7 @@ use std::{io::Read, io::Write, time::Duration};
 
 /// The genesis hash of the committed `chain-specs/testnet-raw.json`. `make testnet-spec`
 /// changes it (until launch, with every runtime change): then re-pin it here.
-const TESTNET_GENESIS: &str = "0xaa2e42c47378abf79a2536048531ef49f4f2f28798a37e66df45ecc8b4c2fa36";
+const TESTNET_GENESIS: &str = "0xcd7bf24cfaf847adf49f41cac60ac0cc6b361e86b971053ccf49905d299d9afc";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_on_testnet_starts_from_the_committed_genesis() {
