@@ -301,8 +301,11 @@ pub struct PriceView<AccountId> {
 	pub twap: Option<Price>,
 	/// The price `mint_credits` would use now: min(TWAP, median) less the spread.
 	pub mint_price: Option<Price>,
-	/// The price a boundary would redeem at now: max(TWAP, median).
+	/// The price a boundary would redeem at now: max(TWAP, median, previous boundary's TWAP).
 	pub redeem_price: Option<Price>,
+	/// The TWAP at the previous boundary: the redeem price's look-back (and the reference of
+	/// the large-move breaker).
+	pub previous_twap: Option<Price>,
 	/// The breaker.
 	pub breaker: BreakerView,
 	/// Registered feeders and their latest feeds.
@@ -343,6 +346,8 @@ pub struct CreditTotals {
 	pub redeemed: Credits,
 	/// Ever burned by the take-rate.
 	pub take_rate_burned: Credits,
+	/// Ever queued for redemption: always `queued + redeemed` (no request lost or paid twice).
+	pub requested: Credits,
 }
 
 impl CreditTotals {

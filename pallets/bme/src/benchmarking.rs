@@ -6,7 +6,7 @@ use super::*;
 
 use alloc::vec::Vec;
 use crucible_primitives::{
-	bme::{Credits, EpochSummary, Price, CREDIT},
+	bme::{Credits, EpochSummary, Price, TripReason, CREDIT},
 	currency::CRU,
 };
 use frame_benchmarking::v2::*;
@@ -137,12 +137,46 @@ mod benchmarks {
 			queue.push(entry);
 		}
 		PendingMints::<T>::insert(now, BoundedVec::try_from(queue).expect("n <= max"));
+		MintHeld::<T>::put(u128::from(n) * 1_000 * CRU);
 		#[block]
 		{
 			Pallet::<T>::settle_mints(now);
 		}
 		assert_eq!(Totals::<T>::get().purchased.is_zero(), n == 0);
 		assert!(!PendingMints::<T>::contains_key(now));
+	}
+
+	/// `n` mints that cannot settle yet (the oracle tripped) move to the next block's queue,
+	/// which already holds the rest of a full queue: both are decoded and the next one
+	/// written, whole.
+	#[benchmark]
+	fn settle_mints_deferred(n: Linear<1, { T::MaxPendingMints::get() }>) {
+		live::<T>();
+		Oracle::<T>::mutate(|o| {
+			o.health = Health::Tripped { reason: TripReason::Stale, since: 1 };
+			o.median = None;
+		});
+		frame_system::Pallet::<T>::set_block_number(10u32.into());
+		let now = Pallet::<T>::now();
+		let max = T::MaxPendingMints::get();
+		let mut queue = Vec::new();
+		for i in 0..n {
+			let who = funded::<T>("buyer", i);
+			let mut entry = pending::<T>(who.clone());
+			entry.due = now;
+			T::Currency::hold(&HoldReason::PendingMint.into(), &who, entry.cru)
+				.expect("funded above the hold");
+			queue.push(entry);
+		}
+		PendingMints::<T>::insert(now, BoundedVec::try_from(queue).expect("n <= max"));
+		let next: Vec<_> = (n..max).map(|i| pending::<T>(funded::<T>("next", i))).collect();
+		PendingMints::<T>::insert(now + 1, BoundedVec::try_from(next).expect("< max"));
+		MintHeld::<T>::put(u128::from(max) * 1_000 * CRU);
+		#[block]
+		{
+			Pallet::<T>::settle_mints(now);
+		}
+		assert_eq!(PendingMints::<T>::get(now + 1).len() as u32, max);
 	}
 
 	#[benchmark]
@@ -286,22 +320,44 @@ mod benchmarks {
 		assert!(Oracle::<T>::get().median.is_some());
 	}
 
+	/// The hook with no boundary due and none running: it reads the epoch and the batch.
 	#[benchmark]
-	fn boundary_start() {
+	fn boundary_idle() {
+		let epoch = Epoch::<T>::get();
+		#[block]
+		{
+			Pallet::<T>::advance_boundary(epoch.start);
+		}
+		assert!(Boundary::<T>::get().is_none());
+	}
+
+	/// Starting a boundary that walks `r` rounds, every one ripe and merged (governance
+	/// shortening the epochs can leave up to a TWAP window of one-block epochs behind).
+	#[benchmark]
+	fn boundary_start(r: Linear<1, { T::MaxTwapWindow::get() + 2 }>) {
 		live::<T>();
-		// A full history and a ripe round to merge.
+		// A full history and `r` ripe rounds to merge.
 		History::<T>::put(BoundedVec::truncate_from(
 			(0..AVERAGE_EPOCHS).map(|_| PastEpoch { paid: CRU, earned: Credits(CREDIT) }).collect(),
 		));
-		Rounds::<T>::insert(0, Round { credits: Credits::ZERO, ripe_at: 0 });
-		let epoch = Epoch::<T>::get();
+		for i in 0..r {
+			Rounds::<T>::insert(i, Round { credits: Credits(CREDIT), ripe_at: 0 });
+		}
+		Totals::<T>::mutate(|t| {
+			t.minted = Credits(CREDIT * u128::from(r));
+			t.queued = t.minted;
+			t.requested = t.minted;
+		});
+		let epoch = EpochState { index: r - 1, ..Epoch::<T>::get() };
+		Epoch::<T>::put(epoch);
 		let treasury = T::TreasuryAccount::get();
 		T::Currency::set_balance(&treasury, 1_000 * CRU);
 		#[block]
 		{
-			Pallet::<T>::start_boundary(epoch.start + epoch.length, epoch);
+			assert_eq!(Pallet::<T>::start_boundary(epoch.start + epoch.length, epoch), r);
 		}
 		assert!(Boundary::<T>::get().is_some_and(|b| b.summary.executed));
+		assert_eq!(NextRound::<T>::get(), r);
 	}
 
 	#[benchmark]

@@ -43,11 +43,12 @@ impl<T: Config> Pallet<T> {
 
 	/// Starts a boundary when the epoch is over and no batch runs, then works on the batch.
 	pub(crate) fn advance_boundary(now: BlockNumber) -> Weight {
-		let mut weight = Weight::zero();
+		// Reading the epoch and the batch, whatever follows.
+		let mut weight = T::WeightInfo::boundary_idle();
 		let epoch = Epoch::<T>::get();
 		if Boundary::<T>::get().is_none() && now >= epoch.start.saturating_add(epoch.length) {
-			Self::start_boundary(now, epoch);
-			weight.saturating_accrue(T::WeightInfo::boundary_start());
+			let rounds = Self::start_boundary(now, epoch);
+			weight.saturating_accrue(T::WeightInfo::boundary_start(rounds));
 		}
 		let Some(mut batch) = Boundary::<T>::get() else { return weight };
 		let mut budget = T::BoundaryStepsPerBlock::get();
@@ -84,8 +85,10 @@ impl<T: Config> Pallet<T> {
 		weight
 	}
 
-	/// Closes the running epoch at block `now` and sets up its boundary batch.
-	pub(crate) fn start_boundary(now: BlockNumber, epoch: EpochState) {
+	/// Closes the running epoch at block `now` and sets up its boundary batch. Returns the
+	/// rounds it walked to find the ripe ones: one per epoch since the oldest unripe round,
+	/// at most `MaxTwapWindow / epoch_length + 2` (a round is at most a TWAP window ahead).
+	pub(crate) fn start_boundary(now: BlockNumber, epoch: EpochState) -> u32 {
 		let emission = EmissionConfig::<T>::get();
 		Epoch::<T>::put(EpochState {
 			index: epoch.index.saturating_add(1),
@@ -96,7 +99,9 @@ impl<T: Config> Pallet<T> {
 
 		// Rounds that have ripened become eligible, oldest first.
 		let mut next_round = NextRound::<T>::get();
+		let mut walked = 0u32;
 		while next_round <= epoch.index {
+			walked.saturating_inc();
 			if let Some(round) = Rounds::<T>::get(next_round) {
 				if round.ripe_at > now {
 					break;
@@ -126,6 +131,7 @@ impl<T: Config> Pallet<T> {
 
 		// The boundary executes only on a live oracle whose TWAP has not jumped.
 		let mut oracle = Oracle::<T>::get();
+		let previous_twap = oracle.reference;
 		let prices = match (oracle.health, oracle.median, Self::twap(&oracle)) {
 			(Health::Live, Some(median), Some(twap)) => Some((twap, median)),
 			_ => None,
@@ -157,7 +163,7 @@ impl<T: Config> Pallet<T> {
 		match prices {
 			None => batch.summary.withheld = scheduled,
 			Some((twap, median)) => {
-				let price = twap.max(median);
+				let price = Self::redeem_price(twap, median, previous_twap);
 				let market = MarketConfig::<T>::get();
 				let history = History::<T>::get();
 				let pool = Self::remint_pool();
@@ -203,6 +209,7 @@ impl<T: Config> Pallet<T> {
 			executing: batch.summary.executed,
 		});
 		Boundary::<T>::put(batch);
+		walked
 	}
 
 	/// Mints `amount` to the treasury; returns what was minted.
@@ -253,13 +260,21 @@ impl<T: Config> Pallet<T> {
 				// The index and the requests agree (`try_state`): nothing to pay.
 				continue;
 			};
-			let credits = match batch.fill {
+			let filled = match batch.fill {
 				None => request.credits,
 				Some((cap, need)) => Credits(math::pro_rata(request.credits.0, cap, need)),
 			};
-			let cru = math::credits_to_cru(credits, price, Rounding::Down)
-				.unwrap_or(0)
-				.min(batch.cap_left);
+			let full = math::credits_to_cru(filled, price, Rounding::Down).unwrap_or(0);
+			let (cru, credits) = if full <= batch.cap_left {
+				(full, filled)
+			} else {
+				// The cap binds inside this request: it pays what is left of the cap and gives
+				// up only the credits that buys, rounded up (never more than `filled`, whose
+				// floored value is above the cap); the rest stays queued.
+				let cru = batch.cap_left;
+				let bought = math::cru_to_credits(cru, price, Rounding::Up).unwrap_or(filled);
+				(cru, bought.min(filled))
+			};
 			if cru.is_zero() || T::Currency::mint_into(&who, cru).is_err() {
 				// Too small to pay now (or below the existential deposit of a new
 				// account): it stays queued, whole.

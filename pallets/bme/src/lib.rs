@@ -109,7 +109,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero};
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -194,6 +194,11 @@ pub mod pallet {
 		BoundedVec<PendingMint<T::AccountId>, T::MaxPendingMints>,
 		ValueQuery,
 	>;
+
+	/// CRU on hold for all pending mints together: the sum of [`PendingMints`], which
+	/// `try_state` checks against every account's `PendingMint` hold.
+	#[pallet::storage]
+	pub type MintHeld<T> = StorageValue<_, Balance, ValueQuery>;
 
 	/// Open redemption requests, one per account.
 	#[pallet::storage]
@@ -502,7 +507,7 @@ pub mod pallet {
 			origin: OriginFor<T>,
 			#[pallet::compact] cru: Balance,
 			min_credits_out: Credits,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let (twap, median) = Self::usable_prices()?;
 			let mid = twap.min(median);
@@ -518,6 +523,7 @@ pub mod pallet {
 			);
 			T::Currency::hold(&HoldReason::PendingMint.into(), &who, quote.cost)
 				.map_err(|_| Error::<T>::InsufficientCru)?;
+			MintHeld::<T>::mutate(|h| h.saturating_accrue(quote.cost));
 			let now = Self::now();
 			let settles_at = now.saturating_add(market.mint_delay);
 			let pending = PendingMint {
@@ -536,17 +542,19 @@ pub mod pallet {
 			});
 			if market.mint_delay == 0 {
 				Self::settle(pending, Ok(mid), &market);
-			} else {
-				PendingMints::<T>::try_mutate(settles_at, |queue| queue.try_push(pending))
-					.map_err(|_| Error::<T>::MintQueueFull)?;
+				return Ok(().into());
 			}
-			Ok(())
+			PendingMints::<T>::try_mutate(settles_at, |queue| queue.try_push(pending))
+				.map_err(|_| Error::<T>::MintQueueFull)?;
+			// Queued: its settlement is charged to the settlement block's hook.
+			Ok(Some(T::WeightInfo::mint_credits()).into())
 		}
 
 		/// Moves `credits` of the caller's earned credits into its redemption request (opening
 		/// one, or topping up the open one). The whole request then waits for the first
-		/// boundary whose TWAP window starts after this block, and is paid at max(TWAP, median)
-		/// there, pro rata under the boundary's cap; whatever is not filled waits for the next.
+		/// boundary whose TWAP window starts after this block, and is paid there at the highest
+		/// of the TWAP, the median and the previous boundary's TWAP, pro rata under the
+		/// boundary's cap; whatever is not filled waits for the next.
 		/// Accepted while the oracle is paused.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::redeem())]
@@ -584,6 +592,7 @@ pub mod pallet {
 			Totals::<T>::mutate(|t| {
 				t.earned = t.earned.saturating_sub(credits);
 				t.queued = t.queued.saturating_add(credits);
+				t.requested = t.requested.saturating_add(credits);
 			});
 			Self::deposit_event(Event::RedemptionRequested { who, credits, queued, round });
 			Ok(())

@@ -24,6 +24,7 @@ impl<T: Config> Pallet<T> {
 		if queue.is_empty() {
 			return T::WeightInfo::settle_mints(0);
 		}
+		// Priced as if every mint of the queue settled, plus the move of those that wait.
 		let n = queue.len() as u32;
 		let oracle = Oracle::<T>::get();
 		let mid = Self::prices_of(&oracle).ok().map(|(twap, median)| twap.min(median));
@@ -61,6 +62,7 @@ impl<T: Config> Pallet<T> {
 			PendingMints::<T>::insert(next_block, next);
 		}
 		T::WeightInfo::settle_mints(settled)
+			.saturating_add(T::WeightInfo::settle_mints_deferred(deferred as u32))
 	}
 
 	/// Settles one mint at the lower of its quote and `mid` (the mint's mid price now, or why
@@ -73,6 +75,8 @@ impl<T: Config> Pallet<T> {
 	) {
 		let reason = HoldReason::PendingMint.into();
 		let PendingMint { who, cru, quoted, min_credits, .. } = pending;
+		// The whole hold leaves the pending total here: burned, released or refunded.
+		MintHeld::<T>::mutate(|h| h.saturating_reduce(cru));
 		let settled = match mid {
 			Err(why) => Err(why),
 			Ok(mid) => {

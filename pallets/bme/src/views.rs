@@ -34,7 +34,8 @@ impl<T: Config> Pallet<T> {
 			median: oracle.median,
 			twap,
 			mint_price: usable.map(|(t, m)| math::less_spread(t.min(m), spread)),
-			redeem_price: usable.map(|(t, m)| t.max(m)),
+			redeem_price: usable.map(|(t, m)| Self::redeem_price(t, m, oracle.reference)),
+			previous_twap: oracle.reference,
 			breaker,
 			feeds: feeders
 				.into_iter()
@@ -91,8 +92,9 @@ impl<T: Config> Pallet<T> {
 	/// The redemption queue, valued at the current redeem price.
 	pub fn queue_view() -> QueueView {
 		let totals = Totals::<T>::get();
-		let usable = Self::usable_prices().ok();
-		let price = usable.map(|(t, m)| t.max(m));
+		let oracle = Oracle::<T>::get();
+		let price =
+			Self::prices_of(&oracle).ok().map(|(t, m)| Self::redeem_price(t, m, oracle.reference));
 		let value = |c| price.and_then(|p| math::credits_to_cru(c, p, Rounding::Down)).unwrap_or(0);
 		let e = EmissionConfig::<T>::get();
 		let scheduled = math::scheduled_emission(e.initial, e.decay, Epoch::<T>::get().index);
