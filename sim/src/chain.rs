@@ -434,6 +434,10 @@ pub struct Snapshot {
 	pub subnet_pot: Balance,
 	pub requests: u32,
 	pub epoch: u32,
+	/// The TWAP `crucible_bmePrice` shows.
+	pub twap: Option<Price>,
+	/// The remint pool.
+	pub remint_pool: Balance,
 	pub last_summary: Option<EpochSummary>,
 	pub accounts: Vec<(Balance, pallet_crucible_bme::CreditAccount, Credits)>,
 }
@@ -449,6 +453,8 @@ pub fn snapshot(accounts: &[AccountId]) -> Snapshot {
 		subnet_pot: subnet_pot(),
 		requests: requests(),
 		epoch,
+		twap: price_view().twap,
+		remint_pool: remint_pool(),
 		last_summary: epoch.checked_sub(1).and_then(summary),
 		accounts: accounts
 			.iter()
@@ -461,5 +467,17 @@ pub fn snapshot(accounts: &[AccountId]) -> Snapshot {
 /// accounting, the remint pool): run at the end of every simulated run.
 pub fn check_invariants() -> Result<(), sp_runtime::TryRuntimeError> {
 	Bme::do_try_state()?;
+	// Every account's pending-mint hold (pallet-balances' own records), not only those of
+	// accounts with a pending mint, against the BME's running total.
+	let reason: crucible_runtime::RuntimeHoldReason =
+		pallet_crucible_bme::HoldReason::PendingMint.into();
+	let held = pallet_balances::Holds::<crucible_runtime::Runtime>::iter_values()
+		.flat_map(|holds| holds.into_iter())
+		.filter(|h| h.id == reason)
+		.fold(0u128, |acc, h| acc.saturating_add(h.amount));
+	frame_support::ensure!(
+		held == pallet_crucible_bme::MintHeld::<crucible_runtime::Runtime>::get(),
+		"PendingMint holds differ from the BME's MintHeld"
+	);
 	Leases::do_try_state()
 }

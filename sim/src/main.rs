@@ -66,9 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 	Ok(())
 }
 
-/// Seeds of each boundary-push sweep point (one seed is one price path: the push's result
-/// moves with it).
-const PUSH_SEEDS: u64 = 6;
+use scenario::{PUSHES, PUSH_DEPTHS, PUSH_SEEDS};
 
 fn timed(s: &Scenario, seed: u64) -> Run {
 	let t = Instant::now();
@@ -107,7 +105,8 @@ fn full_report(out: &std::path::Path, seeds: u64) -> Result<(), Box<dyn std::err
 		writeln!(md, "{}", report::summary_line(&run))?;
 		runs.push(run);
 	}
-	let stress: Vec<&Run> = runs.iter().filter(|r| r.scenario.stress).collect();
+	// Every run on the supply chart: stress runs thick, attack runs thin.
+	let stress: Vec<&Run> = runs.iter().collect();
 	let parts = runs.iter().find(|r| r.scenario.name == "bear-market").ok_or("bear-market")?;
 	report::supply_chart(&stress, parts, &out.join("supply.png"))?;
 
@@ -131,34 +130,155 @@ fn full_report(out: &std::path::Path, seeds: u64) -> Result<(), Box<dyn std::err
 		)?;
 	}
 
+	if let Some(crash) = runs.iter().find(|r| r.scenario.name == "crash-run") {
+		writeln!(md, "\n## The redeem price's look-back in the crash\n")?;
+		writeln!(
+			md,
+			"Redemptions pay at the highest of the TWAP, the median and the previous boundary's \
+			 TWAP. Over the crash-and-run scenario, the same redeemed credits would have fetched \
+			 {:.2}% more CRU at max(TWAP, median), the rule before the look-back: what honest \
+			 redeemers pay for closing the boundary push. Each boundary's look-back costs at \
+			 most `max_twap_move` (15%): a larger move defers the boundary.",
+			100.0 * crash.lookback_cost / (1.0 - crash.lookback_cost)
+		)?;
+	}
+
 	writeln!(md, "\n## 6. Boundary push against pool depth\n")?;
 	writeln!(
 		md,
 		"A redeemer with $200k of queued credits pushes the pool price down in the last TWAP \
 		 window, and buys back after the boundary. Profit against the same run without the \
 		 push, hedged (the market's own move while it is short is taken out), over seeds 1 \
-		 to {PUSH_SEEDS}. Rounds: the pushes, plus the mints setting them up that were \
-		 refunded.\n\n| pool depth (USD) | push | mean profit (USD) | min .. max | rounds \
-		 (refunded) |\n|---|---|---|---|---|"
+		 to {PUSH_SEEDS}; `make test` asserts every seed of every cell loses. Rounds: the \
+		 pushes, plus the mints setting them up that were refunded. CSV: \
+		 `boundary-push-grid.csv`.\n\n| pool depth (USD) | push | mean profit (USD) | min .. \
+		 max | rounds (refunded) |\n|---|---|---|---|---|"
 	)?;
-	for depth in [50_000.0, 250_000.0, 1_000_000.0, 5_000_000.0, 20_000_000.0] {
-		for push in [0.01, 0.02, 0.05] {
+	let mut csv = String::from("depth_usd,push,seed,profit_usd,rounds,refunded\n");
+	for depth in PUSH_DEPTHS {
+		for push in PUSHES {
 			let runs: Vec<Run> = (1..=PUSH_SEEDS)
 				.map(|seed| timed(&scenario::boundary_push(depth, push), seed))
 				.collect();
-			let profits: Vec<f64> = runs.iter().map(|r| r.attacker_profit).collect();
-			let mean = profits.iter().sum::<f64>() / profits.len() as f64;
-			let (lo, hi) = profits
-				.iter()
-				.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| (l.min(*p), h.max(*p)));
+			for r in &runs {
+				writeln!(
+					csv,
+					"{depth},{push},{},{:.2},{},{}",
+					r.seed, r.attacker_profit, r.attacks, r.refunded
+				)?;
+			}
+			writeln!(md, "{}", push_line(depth, push, &runs))?;
+		}
+	}
+	fs::write(out.join("boundary-push-grid.csv"), csv)?;
+
+	writeln!(md, "\n## 6b. Pushes with feeders on several venues, and the mint-side push\n")?;
+	writeln!(
+		md,
+		"Feeders reading three venues (feeder i reads venue i mod 3), the push made in one; \
+		 and the mint-side push: the pool pushed up for a TWAP window and the mint's \
+		 settlement, $200k of credits minted at the pushed price, the push sold back, the \
+		 credits leased to oneself and redeemed. Seeds 1 to {PUSH_SEEDS}. CSV: \
+		 `push-venues.csv`.\n\n| attack | pool depth (USD) | push | mean profit (USD) | min .. \
+		 max | rounds (refunded) |\n|---|---|---|---|---|---|"
+	)?;
+	let mut csv = String::from("attack,venues,depth_usd,push,seed,profit_usd,rounds,refunded\n");
+	let cells: [(&str, u8, f64, f64); 8] = [
+		("boundary push, 3 venues", 3, 250_000.0, 0.05),
+		("boundary push, 3 venues", 3, 50_000.0, 0.05),
+		("mint push, 1 venue", 1, 250_000.0, 0.08),
+		("mint push, 1 venue", 1, 1_000_000.0, 0.08),
+		("mint push, 1 venue", 1, 250_000.0, 0.12),
+		("mint push, 1 venue", 1, 50_000.0, 0.12),
+		("mint push, 3 venues", 3, 250_000.0, 0.1),
+		("mint push, 3 venues", 3, 50_000.0, 0.12),
+	];
+	for (name, venues, depth, push) in cells {
+		let s = if name.starts_with("boundary") {
+			scenario::boundary_push_venues(depth, push, venues)
+		} else {
+			scenario::mint_push(depth, push, venues)
+		};
+		let runs: Vec<Run> = (1..=PUSH_SEEDS).map(|seed| timed(&s, seed)).collect();
+		for r in &runs {
 			writeln!(
-				md,
-				"| {depth:.0} | {:.0}% | {mean:+.2} | {lo:+.0} .. {hi:+.0} | {} ({}) |",
-				push * 100.0,
-				runs.iter().map(|r| r.attacks).sum::<u32>(),
-				runs.iter().map(|r| r.refunded).sum::<u32>()
+				csv,
+				"{name},{venues},{depth},{push},{},{:.2},{},{}",
+				r.seed, r.attacker_profit, r.attacks, r.refunded
 			)?;
 		}
+		writeln!(md, "| {name} {}", push_line(depth, push, &runs))?;
+	}
+	fs::write(out.join("push-venues.csv"), csv)?;
+
+	writeln!(md, "\n## 7b. Feeder collusion: liveness and profit over the skew\n")?;
+	writeln!(
+		md,
+		"2 or 3 of 5 feeders report the price skewed by the given amount while the attacker \
+		 mints, and against it while it redeems. Inside `max_deviation` (1.5%) nothing is \
+		 dropped; beyond it more than `max_outliers` (1) feeds are dropped and the breaker \
+		 trips: a denial of service that lasts until governance removes the colluders (a \
+		 bound the README states), not a profit. Half a month each. CSV: \
+		 `collusion-sweep.csv`.\n\n| colluders | skew | boundaries executed | attacker profit \
+		 (USD) | rounds |\n|---|---|---|---|---|"
+	)?;
+	let mut csv = String::from("colluders,skew,executed_share,profit_usd,rounds\n");
+	for colluders in [2, 3] {
+		for skew in [0.010, 0.014, 0.020, 0.0225, 0.025, 0.0275, 0.031] {
+			let r = timed(&scenario::collusion(colluders, skew), 1);
+			let executed =
+				r.rows.iter().filter(|x| x.executed).count() as f64 / r.rows.len().max(1) as f64;
+			writeln!(
+				csv,
+				"{colluders},{skew},{executed:.4},{:.2},{}",
+				r.attacker_profit, r.attacks
+			)?;
+			writeln!(
+				md,
+				"| {colluders} | {:.2}% | {:.1}% | {:+.2} | {} |",
+				skew * 100.0,
+				executed * 100.0,
+				r.attacker_profit,
+				r.attacks
+			)?;
+		}
+	}
+	fs::write(out.join("collusion-sweep.csv"), csv)?;
+
+	writeln!(md, "\n## Break-even demand\n")?;
+	writeln!(
+		md,
+		"Flat demand at a flat $1/CRU (no volatility) for two weeks: the net supply change per \
+		 epoch against demand. By arithmetic the BME burns for good the spread (0.5%) and the \
+		 take-rate (5%) of what tenants spend, so it balances the 100 CRU an epoch of emission \
+		 at about $100 / 0.055 = $1,818 an hour, once the subnets draw their 30% as it \
+		 accrues. Until a subnet draws it the pot's share is not issued, and the providers' \
+		 share is capped at k (0.5) x 5.5% of the volume, so the chain alone balances lower. \
+		 Second week's averages. CSV: `break-even.csv`.\n\n| demand (USD an hour) | net \
+		 supply change (CRU an epoch) | with the subnet pot drawn |\n|---|---|---|"
+	)?;
+	let mut csv = String::from("demand_usd_per_hour,net_cru_per_epoch,with_pot_drawn\n");
+	let mut points = Vec::new();
+	for demand in [500.0, 750.0, 1_000.0, 1_500.0, 1_800.0, 2_000.0, 2_500.0, 5_000.0] {
+		let r = timed(&scenario::break_even(demand), 1);
+		let (net, pot) = r.net_cru_per_epoch();
+		points.push((demand, net, net + pot));
+		writeln!(csv, "{demand},{net:.4},{:.4}", net + pot)?;
+		writeln!(md, "| {demand:.0} | {net:+.2} | {:+.2} |", net + pot)?;
+	}
+	fs::write(out.join("break-even.csv"), csv)?;
+	let zero = |f: fn(&(f64, f64, f64)) -> f64| {
+		points.windows(2).find(|w| f(&w[0]) > 0.0 && f(&w[1]) <= 0.0).map(|w| {
+			let (d0, n0, d1, n1) = (w[0].0, f(&w[0]), w[1].0, f(&w[1]));
+			d0 + (d1 - d0) * n0 / (n0 - n1)
+		})
+	};
+	if let (Some(chain), Some(drawn)) = (zero(|p| p.1), zero(|p| p.2)) {
+		writeln!(
+			md,
+			"\nMeasured break-even (linear between the points around zero): ${chain:.0} an hour \
+			 with the pot undrawn, ${drawn:.0} an hour with it drawn."
+		)?;
 	}
 
 	writeln!(md, "\n## 8. Self-lease farmer: profit over spread, take-rate and k\n")?;
@@ -223,4 +343,18 @@ fn full_report(out: &std::path::Path, seeds: u64) -> Result<(), Box<dyn std::err
 	fs::write(out.join("report.md"), md)?;
 	eprintln!("wrote {}", out.display());
 	Ok(())
+}
+
+/// A row of the push tables: depth, push, mean, range and rounds over `runs`.
+fn push_line(depth: f64, push: f64, runs: &[Run]) -> String {
+	let profits: Vec<f64> = runs.iter().map(|r| r.attacker_profit).collect();
+	let mean = profits.iter().sum::<f64>() / profits.len().max(1) as f64;
+	let (lo, hi) =
+		profits.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| (l.min(*p), h.max(*p)));
+	format!(
+		"| {depth:.0} | {:.0}% | {mean:+.2} | {lo:+.0} .. {hi:+.0} | {} ({}) |",
+		push * 100.0,
+		runs.iter().map(|r| r.attacks).sum::<u32>(),
+		runs.iter().map(|r| r.refunded).sum::<u32>()
+	)
 }

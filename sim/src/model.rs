@@ -90,6 +90,9 @@ pub struct Market {
 	fundamental: f64,
 	/// Log of the impact multiplier (decays to zero).
 	impact: f64,
+	/// Log of the extra impact on venue 0 alone, for markets of several venues: a trade
+	/// there that arbitrage has not yet carried to the others (decays like `impact`).
+	venue_impact: f64,
 	block: u64,
 }
 
@@ -103,6 +106,7 @@ impl Market {
 			rng: Rng::new(seed, 1),
 			fundamental,
 			impact: 0.0,
+			venue_impact: 0.0,
 			block: 0,
 		}
 	}
@@ -110,6 +114,17 @@ impl Market {
 	/// The price now, USD per CRU.
 	pub fn price(&self) -> f64 {
 		self.fundamental * self.impact.exp()
+	}
+
+	/// The price on venue 0: the market price plus what arbitrage has not yet carried from a
+	/// trade on that venue alone ([`Market::trade_on_venue`]).
+	pub fn venue_price(&self) -> f64 {
+		self.price() * self.venue_impact.exp()
+	}
+
+	/// The share of a trade's impact still there after one block.
+	pub fn decay_per_block(&self) -> f64 {
+		0.5f64.powf(1.0 / self.params.impact_half_life.max(1e-9))
 	}
 
 	/// The fundamental price (without trading impact).
@@ -133,7 +148,9 @@ impl Market {
 			}
 		}
 		self.fundamental *= log_return.exp();
-		self.impact *= 0.5f64.powf(1.0 / p.impact_half_life.max(1e-9));
+		let decay = 0.5f64.powf(1.0 / p.impact_half_life.max(1e-9));
+		self.impact *= decay;
+		self.venue_impact *= decay;
 		self.block += 1;
 	}
 
@@ -143,16 +160,26 @@ impl Market {
 	/// P D / (D + |usd|), and leaves the price at P ((D + usd) / D)^2 or P (D / (D + |usd|))^2.
 	pub fn trade(&mut self, usd: f64) -> f64 {
 		let price = self.price();
-		let d = self.params.pool_depth;
+		Self::fill(self.params.pool_depth, price, usd, &mut self.impact)
+	}
+
+	/// The same trade against venue 0's pool alone (of the same depth): it moves only the
+	/// feeds that read venue 0, until arbitrage carries it over.
+	pub fn trade_on_venue(&mut self, usd: f64) -> f64 {
+		let price = self.venue_price();
+		Self::fill(self.params.pool_depth, price, usd, &mut self.venue_impact)
+	}
+
+	fn fill(d: f64, price: f64, usd: f64, impact: &mut f64) -> f64 {
 		if d <= 0.0 || usd == 0.0 {
 			return price;
 		}
 		let r = (d + usd.abs()) / d;
 		if usd > 0.0 {
-			self.impact += 2.0 * r.ln();
+			*impact += 2.0 * r.ln();
 			price * r
 		} else {
-			self.impact -= 2.0 * r.ln();
+			*impact -= 2.0 * r.ln();
 			price / r
 		}
 	}
@@ -215,6 +242,10 @@ pub enum FeederKind {
 #[derive(Clone, Debug, PartialEq)]
 pub struct OracleSetup {
 	pub feeders: Vec<FeederKind>,
+	/// Trading venues the feeders read: feeder i reads venue i mod `venues`. With one, every
+	/// feed reads the pool an attacker trades in; with more, an attacker's push moves only
+	/// the feeds of venue 0.
+	pub venues: u8,
 	/// (first epoch, epochs) during which no feed lands.
 	pub censored: Vec<(u32, u32)>,
 }
@@ -232,6 +263,7 @@ impl Default for OracleSetup {
 				Honest { lag: 2, noise: 0.003 },
 			],
 			censored: Vec::new(),
+			venues: 1,
 		}
 	}
 }

@@ -106,14 +106,17 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
 	(lo - pad, hi + pad)
 }
 
-/// The chart that matters: cumulative net supply change (% of genesis) of every stress run,
-/// with the hard envelope and the no-BME baseline; underneath, the components of `parts`
-/// (cumulative emission, new supply, remint, burn, and the remint drag).
+/// The chart that matters: cumulative net supply change (% of genesis) of every run (stress
+/// runs thick, attack runs thin), with the hard envelope and the no-BME baseline, the legend
+/// beside the plot; underneath, the components of `parts` (cumulative emission, new supply,
+/// remint, burn, and what was paid beyond mint-price parity).
 pub fn supply_chart(stress: &[&Run], parts: &Run, path: &Path) -> Result<(), Error> {
 	register_font();
-	let root = BitMapBackend::new(path, (1400, 1100)).into_drawing_area();
+	let root = BitMapBackend::new(path, (1800, 1100)).into_drawing_area();
 	root.fill(&WHITE)?;
 	let (top, bottom) = root.split_vertically(620);
+	// The legend's column, right of the plot.
+	const LEGEND: u32 = 520;
 	let longest = stress.iter().max_by_key(|r| r.rows.len()).ok_or("no runs")?;
 	let x_max = longest.rows.last().map_or(1.0, days);
 	let mut all = Vec::new();
@@ -126,6 +129,7 @@ pub fn supply_chart(stress: &[&Run], parts: &Run, path: &Path) -> Result<(), Err
 	let mut chart = ChartBuilder::on(&top)
 		.caption("Cumulative net CRU supply change, % of genesis issuance", ("sans-serif", 26))
 		.margin(16)
+		.margin_right(LEGEND)
 		.x_label_area_size(40)
 		.y_label_area_size(70)
 		.build_cartesian_2d(0.0..x_max, lo..hi)?;
@@ -155,17 +159,21 @@ pub fn supply_chart(stress: &[&Run], parts: &Run, path: &Path) -> Result<(), Err
 		.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], grey.stroke_width(2)));
 	for (i, r) in stress.iter().enumerate() {
 		let c = COLORS[i % COLORS.len()];
+		let width = if r.scenario.stress { 3 } else { 1 };
 		chart
 			.draw_series(LineSeries::new(
 				r.rows.iter().map(|x| (days(x), x.net_supply_pct)),
-				c.stroke_width(2),
+				c.stroke_width(width),
 			))?
 			.label(r.scenario.title.clone())
-			.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+			.legend(move |(x, y)| {
+				PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(width))
+			});
 	}
+	let (plot_w, _) = chart.plotting_area().dim_in_pixel();
 	chart
 		.configure_series_labels()
-		.position(SeriesLabelPosition::UpperLeft)
+		.position(SeriesLabelPosition::Coordinate(plot_w as i32 + 24, 0))
 		.label_font(("sans-serif", 15))
 		.background_style(WHITE.mix(0.85))
 		.border_style(BLACK)
@@ -198,6 +206,7 @@ pub fn supply_chart(stress: &[&Run], parts: &Run, path: &Path) -> Result<(), Err
 			("sans-serif", 22),
 		)
 		.margin(16)
+		.margin_right(LEGEND)
 		.x_label_area_size(40)
 		.y_label_area_size(70)
 		.build_cartesian_2d(0.0..x_max, blo..bhi)?;
@@ -230,11 +239,12 @@ pub fn supply_chart(stress: &[&Run], parts: &Run, path: &Path) -> Result<(), Err
 	let drag = COLORS[4];
 	chart
 		.draw_series(LineSeries::new(layers.iter().map(|l| (l[0], l[5])), drag.stroke_width(3)))?
-		.label("remint drag (paid beyond mint-price parity)")
+		.label("paid beyond mint-price parity (here: the price trend)")
 		.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], drag.stroke_width(3)));
+	let (plot_w, _) = chart.plotting_area().dim_in_pixel();
 	chart
 		.configure_series_labels()
-		.position(SeriesLabelPosition::LowerLeft)
+		.position(SeriesLabelPosition::Coordinate(plot_w as i32 + 24, 0))
 		.label_font(("sans-serif", 15))
 		.background_style(WHITE.mix(0.85))
 		.border_style(BLACK)

@@ -81,6 +81,11 @@ pub struct Run {
 	pub attacker_leases: u32,
 	/// Of which the mint was refunded (the oracle could not price at settlement).
 	pub refunded: u32,
+	/// Credits (USD) the attacker's redemptions were paid for by the end.
+	pub attacker_redeemed: f64,
+	/// What the redeem price's look-back cost redeemers: 1 − (CRU paid per credit at the
+	/// chain's rule) / (CRU the same credits fetch at max(TWAP, median)), over the run.
+	pub lookback_cost: f64,
 	/// Remint drag of the whole run: CRU paid per credit redeemed over CRU burned per credit
 	/// minted, minus one.
 	pub drag_ratio: f64,
@@ -93,6 +98,23 @@ pub struct Run {
 	pub snapshots: Vec<chain::Snapshot>,
 	/// The BME's and the market's try-state checks at the end.
 	pub invariants: Result<(), String>,
+}
+
+impl Run {
+	/// The net change of CRU issuance per epoch over the second half of the run (after the
+	/// averages the caps use have filled), and the subnet pot's accrual per epoch over the
+	/// same epochs (issuance too, once the subnets draw it).
+	pub fn net_cru_per_epoch(&self) -> (f64, f64) {
+		let n = self.rows.len();
+		if n < 2 {
+			return (0.0, 0.0);
+		}
+		let (mid, last) = (&self.rows[n / 2], &self.rows[n - 1]);
+		let epochs = (n - 1 - n / 2).max(1) as f64;
+		let net = (last.net_supply_pct - mid.net_supply_pct) / 100.0 * self.genesis / epochs;
+		let pot = self.rows[n / 2 + 1..].iter().map(|r| r.subnet_accrued).sum::<f64>() / epochs;
+		(net, pot)
+	}
 }
 
 /// Waiting times of redemption requests (epochs from request to fill).
@@ -177,6 +199,8 @@ struct Book {
 	refunded: u32,
 	/// Leases to itself (through its second account).
 	leases: u32,
+	/// Micro-credits it queued for redemption.
+	requested: u128,
 	/// USD the CRU it held gained or lost with the fundamental price's moves (not with the
 	/// impact of its own trades or its decay).
 	market_pnl: f64,
@@ -215,6 +239,13 @@ struct Sim<'a> {
 	feed_rng: Rng,
 	/// Market prices by block (for lagged feeds).
 	history: Vec<f64>,
+	/// Venue 0's prices by block (for the feeds that read it, with several venues).
+	venue_history: Vec<f64>,
+	/// Mint push: the log impact its purchases still hold up.
+	push_log: f64,
+	/// CRU paid per boundary to redemptions at the chain's rule and at max(TWAP, median)
+	/// (the rule before the look-back), summed.
+	lookback: (f64, f64),
 	e: u32,
 	/// CRU each provider keeps (bonds are held; this is the free part at registration).
 	reserve: Vec<Balance>,
@@ -265,7 +296,7 @@ pub fn run(s: &Scenario, o: Options) -> Run {
 		epoch = to;
 	}
 	let mut out = ext.execute_with(|| sim.finish());
-	if let Attack::BoundaryPush { .. } = s.attack {
+	if let Attack::BoundaryPush { .. } | Attack::MintPush { .. } = s.attack {
 		if !o.suppress_attack {
 			let base = run(s, Options { suppress_attack: true, record: false, ..o });
 			// The attacker's wealth against the same market without the push.
@@ -289,6 +320,9 @@ impl<'a> Sim<'a> {
 			demand: Demand::new(s.demand.clone(), o.seed),
 			feed_rng: Rng::new(o.seed, 3),
 			history: Vec::new(),
+			venue_history: Vec::new(),
+			push_log: 0.0,
+			lookback: (0.0, 0.0),
 			e: o.blocks_per_epoch,
 			reserve: Vec::new(),
 			attacker_reserve: 0,
@@ -313,6 +347,7 @@ impl<'a> Sim<'a> {
 		assert!(self.delay + 2 < self.e, "mints settle within the epoch, leases run after");
 		self.d.next_block();
 		self.history.push(self.market.price());
+		self.venue_history.push(self.market.venue_price());
 		for i in 0..PROVIDERS {
 			self.d.register_provider(&who::provider(i), i + 1).expect("provider registers");
 			self.reserve.push(chain::free(&who::provider(i)));
@@ -320,7 +355,7 @@ impl<'a> Sim<'a> {
 		self.d.register_provider(&who::attacker(), 200).expect("attacker registers");
 		self.attacker_reserve = chain::free(&who::attacker());
 		self.tenant_reserve = chain::free(&who::attacker_tenant());
-		if let Attack::BoundaryPush { .. } = self.s.attack {
+		if let Attack::BoundaryPush { .. } | Attack::MintPush { .. } = self.s.attack {
 			// The pusher's inventory: CRU bought long before (not counted as a cost: it is
 			// the same with and without the push).
 			let inventory = plancks(2_000_000.0);
@@ -337,6 +372,7 @@ impl<'a> Sim<'a> {
 			self.d.next_block();
 			self.market.step();
 			self.history.push(self.market.price());
+			self.venue_history.push(self.market.venue_price());
 			let n = self.d.now;
 			let epoch = n / self.e;
 			if n.is_multiple_of(self.e) && epoch >= 2 {
@@ -382,6 +418,13 @@ impl<'a> Sim<'a> {
 			attacks: self.book.rounds,
 			attacker_leases: self.book.leases,
 			refunded: self.book.refunded,
+			lookback_cost: if self.lookback.1 > 0.0 {
+				1.0 - self.lookback.0 / self.lookback.1
+			} else {
+				0.0
+			},
+			attacker_redeemed: self.book.requested.saturating_sub(chain::queued(&who::attacker()).0)
+				as f64 / 1e6,
 			drag_ratio,
 			waits,
 			log: self.d.log.take(),
@@ -398,8 +441,12 @@ impl<'a> Sim<'a> {
 			return;
 		}
 		let feeders = self.s.oracle.feeders.clone();
+		let venues = self.s.oracle.venues.max(1) as usize;
 		for (i, f) in feeders.iter().enumerate() {
-			let at = |lag: u32| self.history[self.history.len().saturating_sub(1 + lag as usize)];
+			// With one venue every feeder reads the pool the attacker trades in (`history`).
+			let series =
+				if venues > 1 && i % venues == 0 { &self.venue_history } else { &self.history };
+			let at = |lag: u32| series[series.len().saturating_sub(1 + lag as usize)];
 			let price = match *f {
 				FeederKind::Silent => continue,
 				FeederKind::Honest { lag, noise } => {
@@ -513,7 +560,9 @@ impl<'a> Sim<'a> {
 				if n.is_multiple_of(self.e) {
 					// Redeem everything earned, sell what was paid, then mint again.
 					let earned = chain::credits(&a).earned;
-					let _ = self.d.redeem(&a, earned);
+					if self.d.redeem(&a, earned).is_ok() {
+						self.book.requested += earned.0;
+					}
 					self.sell_all();
 					self.buy_and_mint(volume);
 				}
@@ -529,6 +578,45 @@ impl<'a> Sim<'a> {
 						self.book.rounds += 1;
 						self.book.leases += 1;
 					}
+				}
+			}
+			Attack::MintPush { credits, push, epoch: target } => {
+				let w = pallet_crucible_bme::OracleConfig::<crucible_runtime::Runtime>::get()
+					.twap_window;
+				let t = who::attacker_tenant();
+				let start = (target + 1) * self.e + 1;
+				let mint_at = start + w + 2;
+				let pushing = !self.o.suppress_attack;
+				if pushing && self.phase == Phase::Idle && n >= start && n < mint_at {
+					self.hold_push(push);
+				}
+				if n == mint_at && self.phase == Phase::Idle {
+					// From its inventory, through its second account (the tenant of its
+					// lease): the same with and without the push.
+					let cru = plancks(credits / self.market.price());
+					if self.d.transfer(&a, &t, cru).is_ok() {
+						if self.d.mint(&t, cru).is_ok() {
+							self.phase = Phase::Minting { at: n + self.delay };
+						} else {
+							let back = chain::free(&t).saturating_sub(self.tenant_reserve);
+							let _ = self.d.transfer(&t, &a, back);
+							self.release_push();
+						}
+					}
+				}
+				if let Phase::Minting { at } = self.phase {
+					if n < at || chain::minting(&t) > 0 {
+						// Held until the mint settles (at the lower of its quote and the
+						// price then).
+						if pushing {
+							self.hold_push(push);
+						}
+					} else {
+						self.release_push();
+					}
+				}
+				if self.phase != Phase::Idle {
+					self.round_trip_continue(n);
 				}
 			}
 			Attack::BoundaryPush { credits, push, epoch: target } => {
@@ -565,6 +653,7 @@ impl<'a> Sim<'a> {
 				if epoch == target && n % self.e == 1 {
 					let earned = chain::credits(&a).earned;
 					if self.d.redeem(&a, earned).is_ok() {
+						self.book.requested += earned.0;
 						self.phase = Phase::Redeeming;
 					}
 				}
@@ -573,9 +662,9 @@ impl<'a> Sim<'a> {
 					// Sell CRU so that the pool price falls by `push`.
 					let d = self.s.price.pool_depth;
 					let usd = d * ((1.0 / (1.0 - push)).sqrt() - 1.0);
-					let cru = usd / self.market.price();
+					let cru = usd / self.push_price();
 					if self.d.transfer(&a, &who::market(), plancks(cru)).is_ok() {
-						self.book.received_usd += cru * self.market.trade(-usd);
+						self.book.received_usd += cru * self.push_trade(-usd);
 						self.pushed_cru = cru;
 					}
 				}
@@ -583,10 +672,10 @@ impl<'a> Sim<'a> {
 					// Buy it back.
 					// Buying `cru` back: the USD that fills it in the pool.
 					let cru = self.pushed_cru;
-					let (p, d) = (self.market.price(), self.s.price.pool_depth);
+					let (p, d) = (self.push_price(), self.s.price.pool_depth);
 					let usd = d * cru * p / (d - cru * p).max(1.0);
 					if self.d.transfer(&who::market(), &a, plancks(cru)).is_ok() {
-						self.market.trade(usd);
+						self.push_trade(usd);
 						self.book.spent_usd += usd;
 						self.book.rounds += 1;
 					}
@@ -594,6 +683,62 @@ impl<'a> Sim<'a> {
 				}
 			}
 		}
+	}
+
+	/// The price of the pool a push trades in: venue 0 with several venues, else the market.
+	fn push_price(&self) -> f64 {
+		if self.s.oracle.venues > 1 {
+			self.market.venue_price()
+		} else {
+			self.market.price()
+		}
+	}
+
+	/// A push's trade (USD, positive to buy CRU) in the pool of [`Sim::push_price`]; returns
+	/// its average fill price.
+	fn push_trade(&mut self, usd: f64) -> f64 {
+		if self.s.oracle.venues > 1 {
+			self.market.trade_on_venue(usd)
+		} else {
+			self.market.trade(usd)
+		}
+	}
+
+	/// Mint push: tops its purchases up so that they hold the pool `push` above where it
+	/// would be (arbitrage takes part of the impact each block), buying from the market.
+	fn hold_push(&mut self, push: f64) {
+		let a = who::attacker();
+		self.push_log *= self.market.decay_per_block();
+		let missing = (1.0 + push).ln() - self.push_log;
+		if missing <= 0.0 {
+			return;
+		}
+		// A buy of `usd` in a pool of depth D raises the log price by 2 ln((D + usd) / D).
+		let d = self.s.price.pool_depth;
+		let usd = d * ((missing / 2.0).exp() - 1.0);
+		let fill = self.push_price() * (d + usd) / d;
+		let cru = usd / fill;
+		if self.d.transfer(&who::market(), &a, plancks(cru)).is_ok() {
+			self.push_trade(usd);
+			self.book.spent_usd += usd;
+			self.pushed_cru += cru;
+			self.push_log += missing;
+		}
+	}
+
+	/// Mint push: sells what it bought to push.
+	fn release_push(&mut self) {
+		let a = who::attacker();
+		let cru = self.pushed_cru;
+		if cru <= 0.0 {
+			return;
+		}
+		let usd = cru * self.push_price();
+		if self.d.transfer(&a, &who::market(), plancks(cru)).is_ok() {
+			self.book.received_usd += cru * self.push_trade(-usd);
+		}
+		self.pushed_cru = 0.0;
+		self.push_log = 0.0;
 	}
 
 	/// Buys `usd` of CRU from the market and mints credits with it, on its second account
@@ -652,6 +797,7 @@ impl<'a> Sim<'a> {
 			Phase::Leased { until } if n > until => {
 				let earned = chain::credits(&a).earned;
 				if self.d.redeem(&a, earned).is_ok() {
+					self.book.requested += earned.0;
 					self.phase = Phase::Redeeming;
 				}
 			}
@@ -720,6 +866,15 @@ impl<'a> Sim<'a> {
 	/// The row of model epoch `epoch` (its boundary ran in this block's hooks).
 	fn record(&mut self, epoch: u32) {
 		let Some(s) = chain::summary(epoch + 1) else { return };
+		if let (true, Some(price)) = (s.executed && s.credits_redeemed.0 > 0, s.price) {
+			// Before the look-back the boundary paid at max(TWAP, median): this block's
+			// median and the TWAP it stored as the next boundary's reference.
+			let oracle = pallet_crucible_bme::Oracle::<crucible_runtime::Runtime>::get();
+			let today = oracle.reference.max(oracle.median).map_or(price, |p| p.min(price));
+			let credits = chain::usd(s.credits_redeemed);
+			self.lookback.0 += credits / chain::from_price(price);
+			self.lookback.1 += credits / chain::from_price(today);
+		}
 		let t = chain::totals();
 		let view = chain::price_view();
 		let genesis = chain::genesis_issuance() as f64;

@@ -25,6 +25,16 @@ pub enum Attack {
 		push: f64,
 		epoch: u32,
 	},
+	/// Pushes the pool price up by `push` (buying CRU) for a whole TWAP window and the mint's
+	/// settlement, mints `credits` USD of credits from its CRU at the pushed price, sells the
+	/// pushed CRU back, leases to itself through its second account and redeems over the
+	/// following boundaries. Measured like the boundary push, against the same run without
+	/// the push.
+	MintPush {
+		credits: f64,
+		push: f64,
+		epoch: u32,
+	},
 	/// `colluders` of the five feeders report the price `bias` high while the attacker mints
 	/// `budget` USD of credits, then `bias` low until its redemption is paid; repeated.
 	Collusion {
@@ -109,7 +119,12 @@ impl Scenario {
 		if let Some(r) = &mut self.run {
 			r.epoch = scale(r.epoch);
 		}
-		if let Attack::BoundaryPush { epoch, .. } = &mut self.attack {
+		if let Some(stop) = &mut self.demand.stop_at {
+			*stop = scale(*stop);
+		}
+		if let Attack::BoundaryPush { epoch, .. } | Attack::MintPush { epoch, .. } =
+			&mut self.attack
+		{
 			*epoch = scale(*epoch).max(3);
 		}
 		self.oracle.censored =
@@ -148,6 +163,16 @@ pub fn crash_run() -> Scenario {
 	s.float = 0.9;
 	s.run = Some(Run { epoch: MONTH });
 	s.stress = true;
+	s
+}
+
+/// Scenario 3b: The same crash with demand gone for good from the crash on: no burns refill the
+/// remint pool, so once it is spent redemptions wait for the scheduled emission alone.
+pub fn crash_demand_collapse() -> Scenario {
+	let mut s = crash_run();
+	s.name = "crash-demand-collapse".into();
+	s.title = "3b. -80% crash, demand gone, redemption run".into();
+	s.demand.stop_at = Some(MONTH);
 	s
 }
 
@@ -196,6 +221,61 @@ pub fn boundary_push(depth: f64, push: f64) -> Scenario {
 	s.attack = Attack::BoundaryPush { credits: 200_000.0, push, epoch: 48 };
 	s
 }
+
+/// Scenario 6b: the boundary push against feeders spread over `venues` trading venues (feeder
+/// i reads venue i mod `venues`), the push made in venue 0 alone.
+pub fn boundary_push_venues(depth: f64, push: f64, venues: u8) -> Scenario {
+	let mut s = boundary_push(depth, push);
+	s.name = format!("{}-{venues}venues", s.name);
+	s.title = format!("{}, feeds from {venues} venues", s.title);
+	s.oracle.venues = venues;
+	s
+}
+
+/// Scenario 6c: Mint push: a minter pushes the pool price up by `push` for a window, mints
+/// $200k of credits at the pushed price, reverts, self-leases and redeems; against a pool of
+/// `depth` USD, its feeders reading `venues` venues.
+pub fn mint_push(depth: f64, push: f64, venues: u8) -> Scenario {
+	let mut s = Scenario::base(
+		&format!(
+			"mint-push-{}k-{}pct-{venues}v",
+			(depth / 1e3) as u64,
+			(push * 100.0).round() as u64
+		),
+		&format!(
+			"6c. Mint push {:.0}% vs a ${:.0}k pool, feeds from {venues} venue(s)",
+			push * 100.0,
+			depth / 1e3
+		),
+		120,
+	);
+	s.price.pool_depth = depth;
+	s.oracle.venues = venues;
+	s.attack = Attack::MintPush { credits: 200_000.0, push, epoch: 48 };
+	s
+}
+
+/// Break-even demand: flat demand of `demand` USD an hour at a flat $1/CRU for two weeks,
+/// providers redeeming everything each epoch.
+pub fn break_even(demand: f64) -> Scenario {
+	let mut s = Scenario::base(
+		&format!("break-even-{}", demand as u64),
+		&format!("Break-even: ${demand:.0} an hour, flat price"),
+		2 * 168,
+	);
+	s.price.volatility = 0.0;
+	s.demand.initial = demand;
+	s.demand.noise = 0.0;
+	s.float = 0.0;
+	s
+}
+
+/// The boundary-push grid: pool depths (USD) and pushes that `make test` and the report sweep,
+/// each over seeds 1 to `PUSH_SEEDS` (one seed is one price path: a push's result moves
+/// with it).
+pub const PUSH_DEPTHS: [f64; 5] = [50_000.0, 250_000.0, 1_000_000.0, 5_000_000.0, 20_000_000.0];
+pub const PUSHES: [f64; 5] = [0.01, 0.02, 0.03, 0.04, 0.05];
+pub const PUSH_SEEDS: u64 = 6;
 
 /// Scenario 7: Feeder collusion: `colluders` of five feeders skew the price by `bias` for a
 /// mint-then-redeem round trip; or one feeder silent; or every feed censored for a day.
@@ -255,6 +335,7 @@ pub fn presets() -> Vec<Scenario> {
 		steady_growth(),
 		zero_demand(),
 		crash_run(),
+		crash_demand_collapse(),
 		bear_market(),
 		lag_arbitrage(),
 		lag_arbitrage_jumps(),
