@@ -231,8 +231,18 @@ async fn tenant_leases_gpus_provider_is_paid_redeems_and_everything_reconciles()
 	let ev = submit(&chain, bid(a, PRICE), Dave, &mut dave_fees).await;
 	assert!(succeeded(&ev), "{ev:?}");
 	assert_eq!(chain.account(&dave, None).await.data.reserved, dave_reserved + 10 * CRU);
+	let (free, reserved) = {
+		let data = chain.account(&dave, None).await.data;
+		(data.free, data.reserved)
+	};
+	let fees_before = dave_fees;
 	let ev = submit(&chain, bid(b, PRICE), Dave, &mut dave_fees).await;
 	assert!(matches!(market_error(&ev), Some(LeasesError::DeviceBusy)), "{ev:?}");
+	// Refused, it changed nothing but the fee: no second deposit, the devices still offered
+	// on order a only (below).
+	let data = chain.account(&dave, None).await.data;
+	assert_eq!(data.reserved, reserved);
+	assert_eq!(data.free, free - (dave_fees - fees_before));
 	let orders = open_orders(&chain).await;
 	let view_a = orders.orders.iter().find(|o| o.id == a).unwrap();
 	assert_eq!(view_a.bids.len(), 1);

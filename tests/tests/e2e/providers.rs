@@ -218,14 +218,13 @@ async fn provider_registers_is_suspended_by_referendum_unbonds_and_reconciles() 
 			_ => None,
 		})
 		.expect("Deregistered");
+	// Submitted at once, it lands a block or two later, well inside the 10 blocks.
 	let early = dave(&chain, ProvidersCall::withdraw_bond {}, &mut fees).await;
-	if chain.header(Some(early.block)).await.number < until {
-		assert!(matches!(registry_error(&early), Some(ProvidersError::StillUnbonding)));
-		chain.wait_best(until, Duration::from_secs(60)).await;
-		dave(&chain, ProvidersCall::withdraw_bond {}, &mut fees).await.expect_success();
-	} else {
-		early.expect_success();
-	}
+	let at = chain.header(Some(early.block)).await.number;
+	assert!(at < until, "the early withdrawal landed at {at}, unbonding ends at {until}");
+	assert!(matches!(registry_error(&early), Some(ProvidersError::StillUnbonding)));
+	chain.wait_best(until, Duration::from_secs(60)).await;
+	dave(&chain, ProvidersCall::withdraw_bond {}, &mut fees).await.expect_success();
 
 	// Nothing left: no record, nothing held, the supply back to zero, and Dave's CRU is what
 	// he started with less exactly the fees he paid.
