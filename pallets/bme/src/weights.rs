@@ -43,7 +43,6 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn mint_credits() -> Weight;
 	fn settle_mints(n: u32, ) -> Weight;
-	fn settle_mints_deferred(n: u32, ) -> Weight;
 	fn redeem() -> Weight;
 	fn submit_price(n: u32, ) -> Weight;
 	fn add_feeder(n: u32, ) -> Weight;
@@ -54,8 +53,7 @@ pub trait WeightInfo {
 	fn note_issuance_adjustment() -> Weight;
 	fn check_feeder(n: u32, ) -> Weight;
 	fn oracle_tick(n: u32, ) -> Weight;
-	fn boundary_idle() -> Weight;
-	fn boundary_start(r: u32, ) -> Weight;
+	fn boundary_start() -> Weight;
 	fn boundary_redeem_step() -> Weight;
 	fn boundary_emit_step() -> Weight;
 	fn boundary_finish() -> Weight;
@@ -109,12 +107,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::Epoch` (r:1 w:1)
 	/// Proof: `Bme::Epoch` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[0, 128]`.
-	fn settle_mints_deferred(n: u32, ) -> Weight {
-		Weight::from_parts(20_000_000, 14743)
-			.saturating_add(Weight::from_parts(500_000, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
-	}
 	fn settle_mints(n: u32, ) -> Weight {
 		// Proof size summary in bytes:
 		//  Measured:  `283 + n * (246 ±0)`
@@ -312,17 +304,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Bme::Epoch` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Boundary` (r:0 w:1)
 	/// Proof: `Bme::Boundary` (`max_values`: Some(1), `max_size`: Some(584), added: 1079, mode: `MaxEncodedLen`)
-	fn boundary_idle() -> Weight {
-		Weight::from_parts(3_000_000, 1609)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-	}
-	fn boundary_start(r: u32, ) -> Weight {
+	fn boundary_start() -> Weight {
+		// Proof size summary in bytes:
+		//  Measured:  `5965`
+		//  Estimated: `6863`
+		// Minimum execution time: 57_565_000 picoseconds.
 		Weight::from_parts(76_572_000, 6863)
-			.saturating_add(Weight::from_parts(8_000_000, 2507).saturating_mul(r.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(r.into())))
 	}
 	/// Storage: `Bme::NextRound` (r:1 w:0)
 	/// Proof: `Bme::NextRound` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -443,12 +432,6 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
-	fn settle_mints_deferred(n: u32, ) -> Weight {
-		Weight::from_parts(20_000_000, 14743)
-			.saturating_add(Weight::from_parts(500_000, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(4_u64))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
-	}
 	fn settle_mints(n: u32, ) -> Weight {
 		Weight::from_parts(7_389_000, 14743)
 			.saturating_add(Weight::from_parts(41_267_352, 0).saturating_mul(n.into()))
@@ -511,17 +494,10 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
-	fn boundary_idle() -> Weight {
-		Weight::from_parts(3_000_000, 1609)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
-	}
-	fn boundary_start(r: u32, ) -> Weight {
+	fn boundary_start() -> Weight {
 		Weight::from_parts(76_572_000, 6863)
-			.saturating_add(Weight::from_parts(8_000_000, 2507).saturating_mul(r.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
-			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(r.into())))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
-			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(r.into())))
 	}
 	fn boundary_redeem_step() -> Weight {
 		Weight::from_parts(67_545_000, 3593)
