@@ -187,6 +187,9 @@ fn plancks(cru: f64) -> Balance {
 	(cru.max(0.0) * CRU as f64) as Balance
 }
 
+/// The steepest a mint push raises the price per block.
+const RAMP: f64 = 1.007;
+
 /// The attacker's books.
 #[derive(Default)]
 struct Book {
@@ -241,8 +244,9 @@ struct Sim<'a> {
 	history: Vec<f64>,
 	/// Venue 0's prices by block (for the feeds that read it, with several venues).
 	venue_history: Vec<f64>,
-	/// Mint push: the log impact its purchases still hold up.
+	/// Mint push: the log impact its purchases still hold up, and whether it minted.
 	push_log: f64,
+	mint_pushed: bool,
 	/// CRU paid per boundary to redemptions at the chain's rule and at max(TWAP, median)
 	/// (the rule before the look-back), summed.
 	lookback: (f64, f64),
@@ -322,6 +326,7 @@ impl<'a> Sim<'a> {
 			history: Vec::new(),
 			venue_history: Vec::new(),
 			push_log: 0.0,
+			mint_pushed: false,
 			lookback: (0.0, 0.0),
 			e: o.blocks_per_epoch,
 			reserve: Vec::new(),
@@ -585,22 +590,38 @@ impl<'a> Sim<'a> {
 					.twap_window;
 				let t = who::attacker_tenant();
 				let start = (target + 1) * self.e + 1;
-				let mint_at = start + w + 2;
+				// The ramp, then a whole TWAP window at the pushed price.
+				let ramp = ((1.0 + push).ln() / RAMP.ln()).ceil() as u32;
+				let mint_at = start + ramp + w + 2;
 				let pushing = !self.o.suppress_attack;
-				if pushing && self.phase == Phase::Idle && n >= start && n < mint_at {
+				let window_end = mint_at + self.e;
+				if !self.mint_pushed && n == window_end {
+					// No mint settled within the epoch: the push is sold back, the attack over.
+					self.release_push();
+				}
+				if pushing
+					&& self.phase == Phase::Idle
+					&& !self.mint_pushed
+					&& n >= start && n < window_end
+				{
 					self.hold_push(push);
 				}
-				if n == mint_at && self.phase == Phase::Idle {
+				// Minted once, as soon as the oracle prices (in both runs), within an epoch.
+				if n >= mint_at
+					&& n < mint_at + self.e
+					&& self.phase == Phase::Idle
+					&& !self.mint_pushed
+				{
 					// From its inventory, through its second account (the tenant of its
 					// lease): the same with and without the push.
 					let cru = plancks(credits / self.market.price());
 					if self.d.transfer(&a, &t, cru).is_ok() {
 						if self.d.mint(&t, cru).is_ok() {
+							self.mint_pushed = true;
 							self.phase = Phase::Minting { at: n + self.delay };
 						} else {
 							let back = chain::free(&t).saturating_sub(self.tenant_reserve);
 							let _ = self.d.transfer(&t, &a, back);
-							self.release_push();
 						}
 					}
 				}
@@ -709,7 +730,9 @@ impl<'a> Sim<'a> {
 	fn hold_push(&mut self, push: f64) {
 		let a = who::attacker();
 		self.push_log *= self.market.decay_per_block();
-		let missing = (1.0 + push).ln() - self.push_log;
+		// At most 0.7% a block: feeders lagging 0 to 2 blocks then stay within
+		// `max_deviation` of their median, and the breaker does not trip on the ramp.
+		let missing = ((1.0 + push).ln() - self.push_log).min(RAMP.ln());
 		if missing <= 0.0 {
 			return;
 		}
