@@ -145,6 +145,16 @@ pub struct StuckTaskView {
 	pub error: sp_runtime::DispatchError,
 }
 
+/// A page of parked sweep tasks.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StuckPage {
+	/// The tasks, in storage order.
+	pub tasks: Vec<StuckTaskView>,
+	/// Pass as `cursor` for the next page; `None` when the list is complete.
+	pub next: Option<SweepTask>,
+}
+
 /// A bid, as explorers see it.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -361,9 +371,12 @@ sp_api::decl_runtime_apis! {
 		/// previous page): up to `limit` (at most 100). Reads at most `limit + 1` index keys
 		/// and `limit` leases, whatever the arguments.
 		fn running_low(cursor: Option<LeaseId>, limit: u32) -> LeasePage<AccountId>;
-		/// Sweep tasks parked after failing every attempt, waiting for `force_close`: at most
-		/// 64 (the bound of the map), one entry each.
-		fn stuck_tasks() -> Vec<StuckTaskView>;
+		/// Sweep tasks parked after failing every attempt, waiting for `force_close`, in
+		/// storage order after `cursor` (the `next` of the previous page): up to `limit` (at
+		/// most 100). Reads at most `limit + 1` entries, whatever the arguments. The map
+		/// holds at most 64 tasks, and past that only tasks whose retry found no room on the
+		/// agenda (each an open order or lease).
+		fn stuck_tasks(cursor: Option<SweepTask>, limit: u32) -> StuckPage;
 		/// Orders, leases, utilization and median prices over the last day, per model.
 		/// Reads the catalogue, one supply counter and one day summary per model (at most
 		/// the registry's `MaxModels` each), and three counters.

@@ -335,8 +335,12 @@ pub trait ProviderRegistry<AccountId> {
 	) -> DispatchResult;
 	/// Free `devices`, each of which must be in use `from`.
 	fn release(who: &AccountId, devices: &[DeviceId], from: DeviceUse) -> DispatchResult;
-	/// Weight of [`Self::reserve`], [`Self::rebind`] or [`Self::release`] of up to the
-	/// per-provider bound of devices.
+	/// Free every device of `who` in use `from`, whatever else is wrong: the repair path once
+	/// [`Self::release`] found a broken invariant, so that no device stays bound to a closed
+	/// order or lease. Returns how many were freed.
+	fn release_bound(who: &AccountId, from: DeviceUse) -> u32;
+	/// Weight of [`Self::reserve`], [`Self::rebind`], [`Self::release`] or
+	/// [`Self::release_bound`] of up to the per-provider bound of devices.
 	fn device_update_weight() -> Weight;
 }
 
@@ -421,8 +425,10 @@ pub struct BondView {
 	/// Slashed over the provider's life (never decreases).
 	#[serde(with = "amount")]
 	pub slashed_total: Balance,
-	/// The block from which `held` has been below the governed fraction of `required`: the
-	/// provider may not bid, and may be suspended once the grace period has passed.
+	/// Set while `held` is below the governed fraction of `required`: the block the grace
+	/// period runs from (when the hold fell below it, or when governance last changed the
+	/// fraction, whichever is later). The provider may not bid, and may be suspended once
+	/// the grace period has passed.
 	pub underbonded_since: Option<BlockNumber>,
 }
 

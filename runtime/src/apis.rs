@@ -280,8 +280,11 @@ impl_runtime_apis! {
 			Leases::running_low(cursor, limit)
 		}
 
-		fn stuck_tasks() -> Vec<crucible_primitives::leases::StuckTaskView> {
-			Leases::stuck_tasks()
+		fn stuck_tasks(
+			cursor: Option<crucible_primitives::leases::SweepTask>,
+			limit: u32,
+		) -> crucible_primitives::leases::StuckPage {
+			Leases::stuck_tasks(cursor, limit)
 		}
 
 		fn summary() -> MarketSummary {

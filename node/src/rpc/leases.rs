@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crucible_primitives::{
 	leases::{
 		LeaseFilter, LeasePage, LeaseView, LeasesApi, MarketSummary, OrderPage, OrderView,
-		StuckTaskView,
+		StuckPage, SweepTask,
 	},
 	providers::{LeaseId, OrderId},
 	AccountId,
@@ -72,11 +72,17 @@ pub trait LeasesRpc {
 		at: Option<Hash>,
 	) -> RpcResult<LeasePage<AccountId>>;
 
-	/// Sweep tasks parked after failing every attempt (at most 64), each with the block it
-	/// was parked at and its last error: the market-admin track's `leases.forceClose(task)`
-	/// closes their orders and leases.
+	/// Sweep tasks parked after failing every attempt, each with the block it was parked at
+	/// and its last error, in storage order after `cursor` (the `next` of the previous
+	/// page): at most `limit`. The market-admin track's `leases.forceClose(task)` closes
+	/// their orders and leases.
 	#[method(name = "leasesStuck")]
-	fn stuck_tasks(&self, at: Option<Hash>) -> RpcResult<Vec<StuckTaskView>>;
+	fn stuck_tasks(
+		&self,
+		cursor: Option<SweepTask>,
+		limit: Option<u32>,
+		at: Option<Hash>,
+	) -> RpcResult<StuckPage>;
 
 	/// Open orders, active leases, leased GPUs; per model: registered and leased GPUs,
 	/// utilization, leases started in the last day and their median price per GPU-hour.
@@ -143,8 +149,13 @@ where
 		super::call_at(&*self.client, at, |api, at| api.running_low(at, cursor, page(limit)))
 	}
 
-	fn stuck_tasks(&self, at: Option<Hash>) -> RpcResult<Vec<StuckTaskView>> {
-		super::call_at(&*self.client, at, |api, at| api.stuck_tasks(at))
+	fn stuck_tasks(
+		&self,
+		cursor: Option<SweepTask>,
+		limit: Option<u32>,
+		at: Option<Hash>,
+	) -> RpcResult<StuckPage> {
+		super::call_at(&*self.client, at, |api, at| api.stuck_tasks(at, cursor, page(limit)))
 	}
 
 	fn summary(&self, at: Option<Hash>) -> RpcResult<MarketSummary> {

@@ -362,7 +362,22 @@ pub mod pallet {
 		ForceClosed { task: Task },
 		/// A force-closed lease's devices could not be released as leased for it (a broken
 		/// invariant the registry's `try_state` names); its money was settled all the same.
-		DeviceReleaseDefect { lease: LeaseId, error: DispatchError },
+		DeviceReleaseDefect {
+			lease: LeaseId,
+			error: DispatchError,
+			/// How many of the provider's devices were still leased for it, and were freed.
+			freed: u32,
+		},
+		/// A force-closed order's or lease's escrow held other than the market's record (a
+		/// broken invariant: `try_state` names it). What it held was settled instead: the
+		/// provider paid up to what it was owed, the rest refunded to the tenant.
+		EscrowDefect {
+			escrow: OrderId,
+			/// What the market's record says the escrow holds.
+			expected: Credits,
+			/// What the ledger's escrow held.
+			found: Credits,
+		},
 	}
 
 	#[pallet::error]
@@ -776,12 +791,13 @@ pub mod pallet {
 		/// deposit refunded; a lease pays its provider to now, refunds the rest of the escrow
 		/// and releases the devices, counted neither way in reputation. The market-admin
 		/// track, after it has read the task's error.
+		///
+		/// It cannot fail the way the task did: an escrow holding other than the record is
+		/// settled as it stands ([`Event::EscrowDefect`]), and devices that cannot be
+		/// released as recorded are freed wherever they are still bound to the order or
+		/// lease ([`Event::DeviceReleaseDefect`], [`Event::BidReleaseDefect`]).
 		#[pallet::call_index(10)]
-		#[pallet::weight(
-			T::WeightInfo::cancel_order(T::MaxBidsPerOrder::get())
-				.max(T::WeightInfo::close_lease())
-				.saturating_add(T::DbWeight::get().reads_writes(2, 2))
-		)]
+		#[pallet::weight(Pallet::<T>::force_close_weight())]
 		pub fn force_close(origin: OriginFor<T>, task: Task) -> DispatchResult {
 			T::MarketOrigin::ensure_origin(origin)?;
 			ensure!(StuckTasks::<T>::contains_key(task), Error::<T>::NotStuck);
@@ -803,6 +819,18 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// [`Pallet::force_close`]'s worst case: the larger of an order's close with every
+		/// bid's devices repaired and a lease's close with its devices repaired, plus the
+		/// parked task, the escrow's read and the events.
+		pub(crate) fn force_close_weight() -> Weight {
+			let repair = T::Registry::device_update_weight();
+			let bids = T::MaxBidsPerOrder::get();
+			T::WeightInfo::cancel_order(bids)
+				.saturating_add(repair.saturating_mul(bids.into()))
+				.max(T::WeightInfo::close_lease().saturating_add(repair))
+				.saturating_add(T::DbWeight::get().reads_writes(3, 2))
+		}
+
 		/// The current block.
 		pub(crate) fn now() -> BlockNumber {
 			frame_system::Pallet::<T>::block_number().unique_saturated_into()
@@ -964,6 +992,10 @@ pub mod pallet {
 			let devices_released =
 				T::Registry::release(&bid.provider, &bid.devices, DeviceUse::Offered(order))
 					.is_ok();
+			if !devices_released {
+				// None of them may stay offered for an order that is gone.
+				T::Registry::release_bound(&bid.provider, DeviceUse::Offered(order));
+			}
 			let released = Self::release_deposit(bid);
 			Self::check_release(order, bid, released, devices_released);
 			Self::deposit_event(Event::BidReleased { order, provider: bid.provider.clone() });
@@ -995,14 +1027,21 @@ pub mod pallet {
 				Self::release_bid(order, bid);
 			}
 			Bids::<T>::remove(order);
-			T::Ledger::refund(order, o.escrow)?;
+			let refund = if reason == OrderCloseReason::ForceClosed {
+				Self::settle_what_is_there(order, Credits::ZERO, o.escrow).1
+			} else {
+				o.escrow
+			};
+			if !refund.is_zero() {
+				T::Ledger::refund(order, refund)?;
+			}
 			Self::release_order_deposit(order, &o);
 			Orders::<T>::remove(order);
 			Self::deposit_event(Event::OrderClosed {
 				order,
 				tenant: o.tenant,
 				reason,
-				refunded: o.escrow,
+				refunded: refund,
 			});
 			Ok(())
 		}
@@ -1148,6 +1187,22 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// What a force-close pays and refunds of escrow `id`, owed `pay` and `refund` by the
+		/// market's record: the same, unless the ledger's escrow holds another amount (a
+		/// broken invariant), when the provider is paid up to `pay` of what it holds and the
+		/// tenant gets the rest, so the close cannot fail the way its task did.
+		fn settle_what_is_there(id: OrderId, pay: Credits, refund: Credits) -> (Credits, Credits) {
+			let expected = pay.saturating_add(refund);
+			let found = T::Ledger::escrow(id).map(|(_, c)| c).unwrap_or_default();
+			if found == expected {
+				return (pay, refund);
+			}
+			frame_support::defensive!("an escrow holds what the market's record says");
+			Self::deposit_event(Event::EscrowDefect { escrow: id, expected, found });
+			let paid = pay.min(found);
+			(paid, found.saturating_sub(paid))
+		}
+
 		/// Why a lease past its due block is due.
 		fn due_reason(lease: &LeaseOf<T>) -> CloseReason {
 			if lease.meter.runs_dry() {
@@ -1167,6 +1222,11 @@ pub mod pallet {
 		) -> DispatchResult {
 			let (s, refund) = lease.meter.close(now);
 			let pay = lease.accrued.checked_add(s.paid).ok_or(Error::<T>::Overflow)?;
+			let (pay, refund) = if reason == CloseReason::ForceClosed {
+				Self::settle_what_is_there(id, pay, refund)
+			} else {
+				(pay, refund)
+			};
 			if !pay.is_zero() {
 				T::Ledger::pay(id, &lease.provider, pay)?;
 			}
@@ -1182,7 +1242,8 @@ pub mod pallet {
 					return Err(error);
 				}
 				frame_support::defensive!("a lease's devices are leased for it");
-				Self::deposit_event(Event::DeviceReleaseDefect { lease: id, error });
+				let freed = T::Registry::release_bound(&lease.provider, DeviceUse::Leased(id));
+				Self::deposit_event(Event::DeviceReleaseDefect { lease: id, error, freed });
 			}
 			let outcome = match reason {
 				CloseReason::Provider | CloseReason::ProviderFault(_) => {

@@ -288,4 +288,20 @@ pub fn check() {
 	Leases::do_try_state().expect("market invariants hold");
 	Providers::do_try_state().expect("registry invariants hold");
 	Bme::do_try_state().expect("ledger invariants hold");
+	// Every account's deposit holds, not only those of accounts with open orders and bids
+	// (which is all `try_state` can reach without iterating the balances pallet).
+	let held = |reason: pallet_leases::HoldReason| {
+		let reason: RuntimeHoldReason = reason.into();
+		pallet_balances::Holds::<Test>::iter_values()
+			.flat_map(|holds| holds.into_iter())
+			.filter(|h| h.id == reason)
+			.fold(0u128, |acc, h| acc + h.amount)
+	};
+	let orders: u128 = pallet_leases::Orders::<Test>::iter_values().map(|o| o.deposit).sum();
+	let bids: u128 = pallet_leases::Bids::<Test>::iter_values()
+		.flat_map(|bids| bids.into_iter())
+		.map(|b| b.deposit)
+		.sum();
+	assert_eq!(held(pallet_leases::HoldReason::OrderDeposit), orders, "order deposits held");
+	assert_eq!(held(pallet_leases::HoldReason::BidDeposit), bids, "bid deposits held");
 }

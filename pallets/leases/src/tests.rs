@@ -663,6 +663,32 @@ fn a_bid_released_without_its_deposit_on_hold_is_reported() {
 }
 
 #[test]
+fn a_bid_whose_devices_cannot_all_be_released_frees_the_rest() {
+	new_test_ext().execute_with(|| {
+		market();
+		let o = order(ALICE, 2, credits(5), 20, credits(100));
+		bid(PROV_A, o, credits(4), &[0, 1]);
+		let deposit = deposits(PROV_A);
+		lose(PROV_A, 0, true);
+		assert_ok!(Leases::cancel_order(signed(ALICE), o));
+		System::assert_has_event(
+			Event::BidReleaseDefect {
+				order: o,
+				provider: PROV_A,
+				deposit,
+				released: deposit,
+				devices_released: false,
+			}
+			.into(),
+		);
+		// Device 1, still offered for the closed order, is free again.
+		assert!(all_free(PROV_A), "{:?}", states(PROV_A));
+		assert_eq!(deposits(PROV_A), 0);
+		check();
+	});
+}
+
+#[test]
 fn cancelling_an_order_refunds_the_escrow_and_releases_every_bid() {
 	test(|| {
 		market();
@@ -1710,11 +1736,20 @@ fn a_winning_bid_whose_lease_finds_no_room_closes_the_order_and_frees_the_bidder
 /// Move `who`'s device `id` from leased to free in the registry, counters and all: a defect
 /// of the registry the lease market cannot repair (the lease still names the device).
 fn lose_device(who: u64, id: DeviceId) {
+	lose(who, id, false)
+}
+
+/// A registry defect: device `id` of `who`, leased (or `offered`), is marked free.
+fn lose(who: u64, id: DeviceId, offered: bool) {
 	pallet_crucible_providers::Devices::<Test>::mutate(who, |devices| {
 		let d = devices.iter_mut().find(|d| d.id == id).expect("the device");
 		d.state = FREE;
 		let moved = |c: &mut pallet_crucible_providers::DeviceCounts| {
-			c.leased -= 1;
+			if offered {
+				c.offered -= 1;
+			} else {
+				c.leased -= 1;
+			}
 			c.free += 1;
 		};
 		pallet_crucible_providers::Supply::<Test>::mutate(d.model, moved);
@@ -1759,7 +1794,7 @@ fn a_failing_sweep_task_is_retried_parked_and_force_closed() {
 	test(|| {
 		market();
 		let (tenant_credits, earned_before) = (purchased(ALICE), earned(PROV_A));
-		let l = lease(ALICE, PROV_A, &[0], credits(1), 10, credits(10));
+		let l = lease(ALICE, PROV_A, &[0, 1], credits(1), 10, credits(20));
 		let due = now() + 10;
 		lose_device(PROV_A, 0);
 		// At its due block the sweep cannot release the device: the close is undone and the
@@ -1784,12 +1819,13 @@ fn a_failing_sweep_task_is_retried_parked_and_force_closed() {
 		let stuck = StuckTasks::<Test>::get(task).expect("parked");
 		assert_eq!(stuck.since, due + 3 * crate::RETRY_DELAY);
 		assert_eq!(stuck.error, pallet_crucible_providers::Error::<Test>::DeviceNotInUse.into());
-		let view = Leases::stuck_tasks();
-		assert_eq!(view.len(), 1);
-		assert_eq!((view[0].task, view[0].since, view[0].error), (task, stuck.since, stuck.error));
+		let view = Leases::stuck_tasks(None, 10);
+		assert_eq!((view.tasks.len(), view.next), (1, None));
+		let v = &view.tasks[0];
+		assert_eq!((v.task, v.since, v.error), (task, stuck.since, stuck.error));
 		// Parked, the lease keeps its escrow, and nothing is on the agenda for it.
 		assert!(LeasesMap::<Test>::contains_key(l));
-		assert_eq!(escrow(l), Some((ALICE, credits(10))));
+		assert_eq!(escrow(l), Some((ALICE, credits(20))));
 		advance(20);
 		assert_eq!(failures().len(), 4, "a parked task is not retried");
 		// Only the market-admin track closes it, and only a parked task.
@@ -1800,21 +1836,117 @@ fn a_failing_sweep_task_is_retried_parked_and_force_closed() {
 		);
 		assert_ok!(Leases::force_close(RuntimeOrigin::root(), task));
 		System::assert_has_event(Event::ForceClosed { task }.into());
-		// Paid exactly to its due block, the rest (nothing) refunded, the escrow gone.
-		assert_eq!(closed(l), (CloseReason::ForceClosed, due, credits(10), Credits::ZERO));
+		// Paid exactly to its due block, the rest refunded, the escrow gone.
+		assert_eq!(closed(l), (CloseReason::ForceClosed, due, credits(10), credits(10)));
 		assert!(!LeasesMap::<Test>::contains_key(l));
 		assert_eq!(escrow(l), None);
 		assert!(StuckTasks::<Test>::get(task).is_none());
 		assert_eq!(purchased(ALICE), minus(tenant_credits, credits(10)));
 		assert_eq!(earned(PROV_A), sum(earned_before, net(credits(10))));
 		assert_eq!(reputation(PROV_A), counters(0, 0), "counted neither way");
+		// The device still leased for it is freed: none stays bound to a closed lease, so
+		// the provider can remove its devices and leave.
 		System::assert_has_event(
 			Event::DeviceReleaseDefect {
 				lease: l,
 				error: pallet_crucible_providers::Error::<Test>::DeviceNotInUse.into(),
+				freed: 1,
 			}
 			.into(),
 		);
+		assert!(all_free(PROV_A), "{:?}", states(PROV_A));
+		assert_ok!(Providers::remove_devices(signed(PROV_A), vec![0, 1]));
+	});
+}
+
+/// Runs `task` to parking: its first attempt and `MAX_TASK_RETRIES` retries fail.
+fn park(due: BlockNumber) {
+	run_to(u64::from(due + crate::MAX_TASK_RETRIES as BlockNumber * crate::RETRY_DELAY));
+}
+
+#[test]
+fn a_lease_parked_on_a_ledger_defect_is_force_closed_with_what_its_escrow_holds() {
+	test(|| {
+		market();
+		let (tenant_credits, earned_before) = (purchased(ALICE), earned(PROV_A));
+		let l = lease(ALICE, PROV_A, &[0], credits(1), 10, credits(10));
+		let due = now() + 10;
+		// A defect: 4 of the escrow's 10 credits leave it behind the market's back, so the
+		// payment at the due block fails (`InsufficientEscrow`) every time.
+		assert_ok!(<Bme as crucible_primitives::bme::CreditLedger<u64>>::refund(l, credits(4)));
+		park(due);
+		let task = Task::CheckLease(l);
+		let stuck = StuckTasks::<Test>::get(task).expect("parked");
+		assert_eq!(stuck.error, pallet_crucible_bme::Error::<Test>::InsufficientEscrow.into());
+		// The force-close settles what the escrow holds: the provider is paid 6 of the 10
+		// it is owed, nothing is left to refund, and the defect is reported.
+		assert_ok!(Leases::force_close(RuntimeOrigin::root(), task));
+		System::assert_has_event(
+			Event::EscrowDefect { escrow: l, expected: credits(10), found: credits(6) }.into(),
+		);
+		assert_eq!(closed(l), (CloseReason::ForceClosed, due, credits(6), Credits::ZERO));
+		assert_eq!(escrow(l), None);
+		assert!(!LeasesMap::<Test>::contains_key(l));
+		assert!(all_free(PROV_A));
+		assert_eq!(purchased(ALICE), minus(tenant_credits, credits(6)));
+		assert_eq!(earned(PROV_A), sum(earned_before, net(credits(6))));
+	});
+}
+
+#[test]
+fn an_order_parked_on_a_ledger_defect_is_force_closed() {
+	test(|| {
+		market();
+		let tenant_credits = purchased(ALICE);
+		let o = order(ALICE, 1, credits(1), 10, credits(10));
+		let close_at = Orders::<Test>::get(o).unwrap().close_at;
+		// The whole escrow leaves behind the market's back: the expiry cannot refund it.
+		assert_ok!(<Bme as crucible_primitives::bme::CreditLedger<u64>>::refund(o, credits(10)));
+		park(close_at);
+		let task = Task::CloseBidding(o);
+		assert!(StuckTasks::<Test>::get(task).is_some(), "{:?}", market_events());
+		assert_ok!(Leases::force_close(RuntimeOrigin::root(), task));
+		System::assert_has_event(
+			Event::EscrowDefect { escrow: o, expected: credits(10), found: Credits::ZERO }.into(),
+		);
+		assert!(!Orders::<Test>::contains_key(o));
+		assert_eq!(purchased(ALICE), tenant_credits, "the 10 credits went back once");
+	});
+}
+
+#[test]
+fn every_parked_task_is_listed_page_by_page() {
+	test(|| {
+		// More than `MAX_STUCK_TASKS` can be parked when retries find no room on the agenda;
+		// the view pages through all of them with a real cursor.
+		let parked: Vec<Task> = (0..150).map(Task::CheckLease).collect();
+		for t in &parked {
+			StuckTasks::<Test>::insert(
+				t,
+				crate::StuckTask { since: 1, error: DispatchError::Other("x") },
+			);
+		}
+		let (mut seen, mut cursor, mut pages) = (Vec::new(), None, 0);
+		loop {
+			let page = Leases::stuck_tasks(cursor, u32::MAX);
+			assert!(page.tasks.len() <= 100);
+			seen.extend(page.tasks.iter().map(|t| t.task));
+			pages += 1;
+			match page.next {
+				Some(n) => cursor = Some(n),
+				None => break,
+			}
+		}
+		assert_eq!(pages, 2);
+		// A cursor at the last task gives an empty, complete page.
+		let last = *seen.last().unwrap();
+		seen.sort();
+		assert_eq!(seen, parked);
+		assert_eq!(
+			Leases::stuck_tasks(Some(last), 10),
+			crucible_primitives::leases::StuckPage { tasks: vec![], next: None }
+		);
+		let _ = StuckTasks::<Test>::clear(u32::MAX, None);
 	});
 }
 
@@ -2247,6 +2379,8 @@ mod bounded_views {
 				Leases::leases_page(LeaseFilter::default(), Some(u64::MAX), u32::MAX),
 				Leases::running_low(None, u32::MAX),
 				Leases::running_low(Some(u64::MAX), u32::MAX),
+				Leases::stuck_tasks(None, u32::MAX),
+				Leases::stuck_tasks(Some(Task::CheckLease(u64::MAX)), u32::MAX),
 				Leases::open_orders(None, u32::MAX),
 				Leases::lease_view(u64::MAX),
 				Leases::order_view(u64::MAX),

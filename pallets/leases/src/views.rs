@@ -6,7 +6,7 @@ use alloc::{string::String, vec::Vec};
 use crucible_primitives::{
 	leases::{
 		BidView, LeaseFilter, LeasePage, LeaseStatus, LeaseView, MarketSummary, ModelMarketView,
-		OrderPage, OrderView, StuckTaskView,
+		OrderPage, OrderView, StuckPage, StuckTaskView,
 	},
 	providers::{GpuModelId, LeaseId, OrderId},
 	time::DAYS,
@@ -206,12 +206,23 @@ impl<T: Config> Pallet<T> {
 		LeasePage { leases, next }
 	}
 
-	/// Sweep tasks parked after failing every attempt (at most `MAX_STUCK_TASKS`).
-	pub fn stuck_tasks() -> Vec<StuckTaskView> {
-		StuckTasks::<T>::iter()
-			.take(crate::MAX_STUCK_TASKS as usize)
+	/// Sweep tasks parked after failing every attempt, in storage order after the task
+	/// `cursor`: up to `limit` (at most [`MAX_PAGE`]). Reads at most `limit + 1` entries.
+	pub fn stuck_tasks(cursor: Option<crate::Task>, limit: u32) -> StuckPage {
+		let limit = limit.clamp(1, MAX_PAGE) as usize;
+		let mut entries = match cursor {
+			Some(c) => StuckTasks::<T>::iter_from(StuckTasks::<T>::hashed_key_for(c)),
+			None => StuckTasks::<T>::iter(),
+		};
+		let tasks: Vec<StuckTaskView> = entries
+			.by_ref()
+			.take(limit)
 			.map(|(task, s)| StuckTaskView { task, since: s.since, error: s.error })
-			.collect()
+			.collect();
+		let next = (tasks.len() == limit && entries.next().is_some())
+			.then(|| tasks.last().map(|t| t.task))
+			.flatten();
+		StuckPage { tasks, next }
 	}
 
 	/// The market as a whole; `supply` gives each catalogue model's registered and leased

@@ -128,6 +128,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Params<T> = StorageValue<_, ProviderParams, ValueQuery>;
 
+	/// The block from which the current `min_bond_ratio` applies (0: since genesis). An
+	/// underbonded provider's grace runs from no earlier than this.
+	#[pallet::storage]
+	pub type BondRatioSince<T> = StorageValue<_, BlockNumber, ValueQuery>;
+
 	/// The GPU catalogue.
 	#[pallet::storage]
 	pub type Catalogue<T> = CountedStorageMap<_, Twox64Concat, GpuModelId, GpuModel>;
@@ -572,17 +577,21 @@ pub mod pallet {
 		/// recorded reason is `underbonded`. The provider tops up, then asks the market-admin
 		/// track to reinstate it.
 		#[pallet::call_index(8)]
-		#[pallet::weight(T::WeightInfo::suspend_underbonded())]
+		#[pallet::weight(
+			// + `BondRatioSince`, read after the benchmark was last generated.
+			T::WeightInfo::suspend_underbonded().saturating_add(T::DbWeight::get().reads(1))
+		)]
 		pub fn suspend_underbonded(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
 			ensure_signed(origin)?;
 			let provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 			ensure!(provider.status == ProviderStatus::Active, Error::<T>::NotActive);
 			let params = Params::<T>::get();
 			ensure!(!provider.bonded(params.min_bond_ratio), Error::<T>::NotUnderbonded);
-			// No clock when the ratio was raised by governance after the last bond change:
-			// such a provider cannot bid (the ratio is checked live), but its grace has not
-			// started.
-			let since = provider.underbonded_since.ok_or(Error::<T>::GraceNotOver)?;
+			// The grace runs under the ratio in force: a clock started under an earlier ratio
+			// (or none, when a raise made it underbonded) starts again at the change.
+			let since = provider
+				.grace_from(params.min_bond_ratio, BondRatioSince::<T>::get())
+				.ok_or(Error::<T>::NotUnderbonded)?;
 			ensure!(
 				Self::now() >= since.saturating_add(params.underbonded_grace),
 				Error::<T>::GraceNotOver
@@ -595,7 +604,11 @@ pub mod pallet {
 		/// Set the registry's parameters. Bonds already held are unchanged; new devices and
 		/// new providers hold the new amounts.
 		#[pallet::call_index(10)]
-		#[pallet::weight(T::WeightInfo::set_params())]
+		#[pallet::weight(
+			// + the old parameters' read and `BondRatioSince`'s write, added after the
+			// benchmark was last generated.
+			T::WeightInfo::set_params().saturating_add(T::DbWeight::get().reads_writes(1, 1))
+		)]
 		pub fn set_params(origin: OriginFor<T>, params: ProviderParams) -> DispatchResult {
 			T::MarketOrigin::ensure_origin(origin)?;
 			ensure!(params.is_valid(), Error::<T>::InvalidParams);
@@ -603,6 +616,9 @@ pub mod pallet {
 				params.unbonding_period >= T::MinUnbondingPeriod::get(),
 				Error::<T>::UnbondingTooShort
 			);
+			if Params::<T>::get().min_bond_ratio != params.min_bond_ratio {
+				BondRatioSince::<T>::put(Self::now());
+			}
 			Params::<T>::put(params);
 			Self::deposit_event(Event::ParamsSet { params });
 			Ok(())
@@ -850,6 +866,31 @@ pub mod pallet {
 			Ok(())
 		}
 
+		/// Free every device of `who` in `from`; returns how many.
+		fn release_all_in(who: &T::AccountId, from: DeviceState) -> u32 {
+			let Some(provider) = Providers::<T>::get(who) else { return 0 };
+			let active = provider.status == ProviderStatus::Active;
+			let mut devices = Devices::<T>::get(who);
+			let mut per_model = BTreeMap::<GpuModelId, u32>::new();
+			let mut freed = 0u32;
+			for d in devices.iter_mut().filter(|d| d.state == from) {
+				d.state = DeviceState::Free;
+				*per_model.entry(d.model).or_default() += 1;
+				freed += 1;
+			}
+			if freed == 0 {
+				return 0;
+			}
+			for (model, n) in per_model {
+				Self::count(model, &provider.region, |c| {
+					Self::count_state(c, from, active, n, false);
+					Self::count_state(c, DeviceState::Free, active, n, true);
+				});
+			}
+			Devices::<T>::insert(who, devices);
+			freed
+		}
+
 		fn count_state(c: &mut DeviceCounts, state: DeviceState, active: bool, n: u32, add: bool) {
 			if let Some(counter) = logic::counter_of(c, state, active) {
 				*counter = if add { counter.saturating_add(n) } else { counter.saturating_sub(n) };
@@ -885,7 +926,8 @@ pub mod pallet {
 					required: p.required(),
 					held: p.held,
 					slashed_total: p.slashed_total,
-					underbonded_since: p.underbonded_since,
+					underbonded_since: p
+						.grace_from(Params::<T>::get().min_bond_ratio, BondRatioSince::<T>::get()),
 				},
 				history: p
 					.history
@@ -1095,6 +1137,10 @@ pub mod pallet {
 
 		fn release(who: &T::AccountId, devices: &[DeviceId], from: DeviceUse) -> DispatchResult {
 			Self::move_devices(who, devices, DeviceState::InUse(from), DeviceState::Free)
+		}
+
+		fn release_bound(who: &T::AccountId, from: DeviceUse) -> u32 {
+			Self::release_all_in(who, DeviceState::InUse(from))
 		}
 
 		fn device_update_weight() -> Weight {

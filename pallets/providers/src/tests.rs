@@ -1318,6 +1318,40 @@ mod underbonded {
 	}
 
 	#[test]
+	fn a_ratio_lowered_then_raised_again_gives_a_whole_grace_from_the_raise() {
+		test(|| {
+			let suspend_it = || Providers::suspend_underbonded(RuntimeOrigin::signed(BOB), ALICE);
+			let set_ratio = |percent| {
+				let params =
+					ProviderParams { min_bond_ratio: Perbill::from_percent(percent), ..params() };
+				Providers::set_params(RuntimeOrigin::root(), params)
+			};
+			let shown = || Providers::provider_view(ALICE).unwrap().bond.underbonded_since;
+			// Slashed at block 3 to 75% of its bond, under the 90% ratio.
+			slashed_at(3, 500 * CRU);
+			assert_eq!(shown(), Some(3));
+			// Governance lowers the ratio: it is bonded again and may bid.
+			System::set_block_number(10);
+			assert_ok!(set_ratio(70));
+			assert!(bonded(ALICE));
+			assert_eq!(shown(), None);
+			assert_noop!(suspend_it(), Error::<Test>::NotUnderbonded);
+			// Raised again long after: the clock of block 3 does not count, the grace runs
+			// from the raise.
+			System::set_block_number(100 + GRACE as u64);
+			assert_ok!(set_ratio(90));
+			assert!(!bonded(ALICE));
+			let raised = 100 + GRACE;
+			assert_eq!(shown(), Some(raised));
+			assert_noop!(suspend_it(), Error::<Test>::GraceNotOver);
+			System::set_block_number(u64::from(raised + GRACE) - 1);
+			assert_noop!(suspend_it(), Error::<Test>::GraceNotOver);
+			System::set_block_number(u64::from(raised + GRACE));
+			assert_ok!(suspend_it());
+		});
+	}
+
+	#[test]
 	fn a_provider_that_restores_its_bond_in_time_is_not_suspended() {
 		test(|| {
 			slashed_at(3, 500 * CRU);

@@ -343,6 +343,18 @@ impl Provider {
 		}
 	}
 
+	/// The block from which its grace runs, if it is underbonded at `ratio` now: the later of
+	/// `underbonded_since` and `ratio_since`, the block `ratio` took effect. (A clock started
+	/// under another ratio says nothing of this one: a provider underbonded at 10, bonded
+	/// again after the ratio was lowered, then underbonded when it is raised, gets its whole
+	/// grace from the raise.)
+	pub fn grace_from(&self, ratio: Perbill, ratio_since: BlockNumber) -> Option<BlockNumber> {
+		if self.bonded(ratio) {
+			return None;
+		}
+		Some(self.underbonded_since.unwrap_or(ratio_since).max(ratio_since))
+	}
+
 	/// Record a status change, dropping the oldest entry when the history is full.
 	pub fn push_status(&mut self, at: BlockNumber, status: ProviderStatus, reason: Reason) {
 		self.status = status;

@@ -279,9 +279,9 @@ async fn tenant_leases_gpus_provider_is_paid_redeems_and_everything_reconciles()
 	assert_eq!(chain.account(&dave, None).await.data.reserved, dave_reserved, "deposit back");
 	assert_eq!(chain.account(&alice, None).await.data.reserved, alice_reserved, "deposits back");
 	// No sweep task is parked.
-	let stuck: Vec<crucible_primitives::leases::StuckTaskView> =
+	let stuck: crucible_primitives::leases::StuckPage =
 		chain.rpc.request("crucible_leasesStuck", rpc_params![]).await.unwrap();
-	assert!(stuck.is_empty());
+	assert_eq!((stuck.tasks.len(), stuck.next), (0, None));
 	let summary: MarketSummary =
 		chain.rpc.request("crucible_marketSummary", rpc_params![]).await.unwrap();
 	assert_eq!((summary.active_leases, summary.leased_gpus), (1, 2));
