@@ -29,6 +29,7 @@ for dir in "${PALLETS[@]}"; do
 	[ -d "pallets/$dir" ] || { echo "no pallet directory pallets/$dir" >&2; exit 1; }
 	pallet="pallet_crucible_${dir//-/_}"
 	echo "== $pallet (steps $STEPS, repeat $REPEAT)"
+	started=$SECONDS
 	"$BENCH_NODE" benchmark pallet \
 		--chain dev \
 		--pallet "$pallet" \
@@ -38,4 +39,5 @@ for dir in "${PALLETS[@]}"; do
 		--wasm-execution compiled \
 		--template scripts/weight-template.hbs \
 		--output "pallets/$dir/src/weights.rs"
+	echo "== $pallet: $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"
 done

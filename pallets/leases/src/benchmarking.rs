@@ -1,6 +1,8 @@
 //! Benchmarks of `pallet-crucible-leases`: every call and each kind of sweep step on its worst
-//! path (the most models, GPUs and bids an order may have; providers with the most devices;
-//! a settlement that warns of low funds), plus three scaling benchmarks run only by
+//! path (the most models, GPUs and bids an order may have; bids offering one device of each
+//! model, so every per-model counter and price entry is touched; providers with the most
+//! devices; a settlement that warns of low funds; a bidding close that voids every bid but the
+//! worst), plus three scaling benchmarks run only by
 //! `scripts/lease-scaling.sh`: `settle`, `withdraw` and an empty block's market overhead
 //! with `l` other open leases in committed state.
 
@@ -12,9 +14,8 @@ use crucible_primitives::{
 	bme::CreditLedger,
 	bme::Credits,
 	leases::FaultKind,
-	providers::ProviderRegistry,
-	providers::{DeviceId, GpuModelId, LeaseId, OrderId},
-	BlockNumber,
+	providers::{DeviceId, GpuModelId, LeaseId, OrderId, ProviderRegistry, SlashReason, Slashing},
+	Balance, BlockNumber,
 };
 use frame_benchmarking::v2::*;
 use frame_support::{
@@ -53,18 +54,25 @@ fn request<T: Config>(models: &[GpuModelId]) -> RequestOf<T> {
 	}
 }
 
-/// Provider `i`, with the most devices a provider may have, all of `model` (registered on
-/// first use).
-fn provider<T: Config>(i: u32, model: GpuModelId) -> T::AccountId {
+/// The worst model mix: the most models an order may accept (a bid's devices are one of each,
+/// up to the most GPUs an order may have).
+fn mix<T: Config>() -> Vec<GpuModelId> {
+	T::BenchmarkHelper::models(T::MaxModelsPerOrder::get())
+}
+
+/// Provider `i`, with the most devices a provider may have, the last of them one of each of
+/// `models` (registered on first use).
+fn provider<T: Config>(i: u32, models: &[GpuModelId]) -> T::AccountId {
 	let who: T::AccountId = account("provider", i, 0);
 	if T::Registry::status(&who).is_none() {
 		let count = T::BenchmarkHelper::max_devices().max(T::MaxGpusPerOrder::get());
-		T::BenchmarkHelper::provider(&who, model, count);
+		T::BenchmarkHelper::provider(&who, models, count);
 	}
 	who
 }
 
-/// The devices a provider's bid offers: the last `gpus` (the worst to find).
+/// The devices a provider's bid offers: the last `gpus` (the worst to find, each of another
+/// model).
 fn offer<T: Config>(gpus: u32) -> BoundedVec<DeviceId, T::MaxGpusPerOrder> {
 	let count = T::BenchmarkHelper::max_devices().max(T::MaxGpusPerOrder::get());
 	BoundedVec::truncate_from(((count - gpus)..count).collect())
@@ -72,7 +80,7 @@ fn offer<T: Config>(gpus: u32) -> BoundedVec<DeviceId, T::MaxGpusPerOrder> {
 
 /// An order by tenant 0 with the longest window, escrow for `blocks` blocks at `PRICE`.
 fn order<T: Config>(models: &[GpuModelId], blocks: u128) -> (T::AccountId, OrderId) {
-	provider::<T>(0, models[0]);
+	provider::<T>(0, models);
 	let who = tenant::<T>(0);
 	let id = NextId::<T>::get();
 	let window = Params::<T>::get().max_bid_window;
@@ -89,10 +97,10 @@ fn order<T: Config>(models: &[GpuModelId], blocks: u128) -> (T::AccountId, Order
 }
 
 /// `b` bids on `order` by providers 0..b, the last one the cheapest.
-fn bids<T: Config>(order: OrderId, model: GpuModelId, b: u32) -> Vec<T::AccountId> {
+fn bids<T: Config>(order: OrderId, models: &[GpuModelId], b: u32) -> Vec<T::AccountId> {
 	(0..b)
 		.map(|i| {
-			let who = provider::<T>(i, model);
+			let who = provider::<T>(i, models);
 			let price = Credits(PRICE.0 - u128::from(i));
 			Pallet::<T>::bid(
 				RawOrigin::Signed(who.clone()).into(),
@@ -108,9 +116,9 @@ fn bids<T: Config>(order: OrderId, model: GpuModelId, b: u32) -> Vec<T::AccountI
 
 /// A running lease of the most GPUs, funded for `blocks` blocks.
 fn lease<T: Config>(blocks: u128) -> (T::AccountId, T::AccountId, LeaseId) {
-	let model = T::BenchmarkHelper::models(1)[0];
-	let (who, id) = order::<T>(&[model], blocks);
-	let provider = bids::<T>(id, model, 1).remove(0);
+	let models = mix::<T>();
+	let (who, id) = order::<T>(&models, blocks);
+	let provider = bids::<T>(id, &models, 1).remove(0);
 	Pallet::<T>::accept_bid(RawOrigin::Signed(who.clone()).into(), id, provider.clone())
 		.expect("accepts");
 	(who, provider, id)
@@ -165,7 +173,7 @@ mod benchmarks {
 	fn create_order(m: Linear<1, { T::MaxModelsPerOrder::get() }>) {
 		let models = T::BenchmarkHelper::models(m);
 		// Devices of the last model only: every model is looked up before the count suffices.
-		provider::<T>(0, models[models.len() - 1]);
+		provider::<T>(0, &models[models.len() - 1..]);
 		let who = tenant::<T>(0);
 		let window = Params::<T>::get().max_bid_window;
 		// Every block of the agenda search but the last is full: the order's window task is
@@ -189,18 +197,17 @@ mod benchmarks {
 
 	#[benchmark]
 	fn bid(g: Linear<1, { T::MaxGpusPerOrder::get() }>) {
-		let model = T::BenchmarkHelper::models(1)[0];
-		let (_, id) = order::<T>(&[model], 100);
+		let models = mix::<T>();
+		let (_, id) = order::<T>(&models, 100);
 		Orders::<T>::mutate(id, |o| o.as_mut().expect("open").request.gpus = g);
 		// The order already has all its bids but one.
 		let max = Params::<T>::get().max_bids;
-		bids::<T>(id, model, 0);
 		for i in 1..max {
-			let who = provider::<T>(i, model);
+			let who = provider::<T>(i, &models);
 			Pallet::<T>::bid(RawOrigin::Signed(who).into(), id, PRICE, offer::<T>(g))
 				.expect("bids");
 		}
-		let who = provider::<T>(0, model);
+		let who = provider::<T>(0, &models);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), id, PRICE, offer::<T>(g));
 		assert_eq!(Bids::<T>::get(id).len() as u32, max);
@@ -209,9 +216,9 @@ mod benchmarks {
 	#[benchmark]
 	fn accept_bid(b: Linear<1, { T::MaxBidsPerOrder::get() }>) {
 		Params::<T>::mutate(|p| p.max_bids = T::MaxBidsPerOrder::get());
-		let model = T::BenchmarkHelper::models(1)[0];
-		let (who, id) = order::<T>(&[model], 100);
-		let winner = bids::<T>(id, model, b).remove(0);
+		let models = mix::<T>();
+		let (who, id) = order::<T>(&models, 100);
+		let winner = bids::<T>(id, &models, b).remove(0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), id, winner);
 		assert!(Leases::<T>::contains_key(id));
@@ -220,9 +227,9 @@ mod benchmarks {
 	#[benchmark]
 	fn cancel_order(b: Linear<1, { T::MaxBidsPerOrder::get() }>) {
 		Params::<T>::mutate(|p| p.max_bids = T::MaxBidsPerOrder::get());
-		let model = T::BenchmarkHelper::models(1)[0];
-		let (who, id) = order::<T>(&[model], 100);
-		bids::<T>(id, model, b);
+		let models = mix::<T>();
+		let (who, id) = order::<T>(&models, 100);
+		bids::<T>(id, &models, b);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who), id);
 		assert!(!Orders::<T>::contains_key(id));
@@ -340,13 +347,20 @@ mod benchmarks {
 		assert!(!Leases::<T>::contains_key(id));
 	}
 
-	/// The sweep ends an order's window: the best of `b` bids wins, the rest are released.
+	/// The sweep ends an order's window with `b` bids: the best `b - 1` are void (their
+	/// providers were slashed below the bond ratio since they bid: each costs a status and a
+	/// bond read before its release), the worst wins, the void ones are released.
 	#[benchmark]
 	fn sweep_close_bidding(b: Linear<1, { T::MaxBidsPerOrder::get() }>) {
 		Params::<T>::mutate(|p| p.max_bids = T::MaxBidsPerOrder::get());
-		let model = T::BenchmarkHelper::models(1)[0];
-		let (_, id) = order::<T>(&[model], 100);
-		bids::<T>(id, model, b);
+		let models = mix::<T>();
+		let (_, id) = order::<T>(&models, 100);
+		let bidders = bids::<T>(id, &models, b);
+		for who in &bidders[1..] {
+			T::Slashing::slash(who, Balance::MAX, None, SlashReason::Governance).expect("slashes");
+			assert!(!T::Registry::bonded(who));
+		}
+		frame_system::Pallet::<T>::reset_events();
 		let at = Orders::<T>::get(id).expect("open").close_at;
 		set_block::<T>(at);
 		SweepCursor::<T>::put(at);
@@ -354,7 +368,7 @@ mod benchmarks {
 		{
 			Pallet::<T>::sweep(at, 1, 1);
 		}
-		assert!(Leases::<T>::contains_key(id));
+		assert!(Leases::<T>::get(id).is_some_and(|l| l.provider == bidders[0]));
 	}
 
 	/// `settle` with `l` other open leases in state (run by `scripts/lease-scaling.sh`).

@@ -69,8 +69,9 @@ pub trait BenchmarkHelper<AccountId> {
 	fn fund(who: &AccountId, credits: crucible_primitives::bme::Credits);
 	/// `n` catalogue models with the most memory.
 	fn models(n: u32) -> alloc::vec::Vec<crucible_primitives::providers::GpuModelId>;
-	/// Make `who` an Active provider in region `eu` with `count` free devices of `model`.
-	fn provider(who: &AccountId, model: crucible_primitives::providers::GpuModelId, count: u32);
+	/// Make `who` an Active provider in region `eu` with `count` free devices, the last one of
+	/// each of `models` (the rest of the first).
+	fn provider(who: &AccountId, models: &[crucible_primitives::providers::GpuModelId], count: u32);
 	/// The registry's bound on devices per provider.
 	fn max_devices() -> u32;
 }
@@ -1583,10 +1584,6 @@ pub mod pallet {
 		/// The weight of the worst sweep task.
 		pub(crate) fn task_weight() -> Weight {
 			let db = T::DbWeight::get();
-			// The benchmark decides for the best bid; voiding bidders suspended or underbonded
-			// since costs each one a status and a bond read (its release is priced like a
-			// loser's).
-			let voiding = db.reads(2 * u64::from(T::MaxBidsPerOrder::get()));
 			// A task re-placing itself may search `AGENDA_SEARCH` blocks for room (the
 			// benchmarks find it at once); one that fails is rolled back, then put back on the
 			// agenda (another search) or parked, and its record pointed at the new block.
@@ -1594,8 +1591,9 @@ pub mod pallet {
 			// A winning lease that finds no agenda room is undone and the order closed instead:
 			// its failed start is priced as the decision, the close as a cancellation.
 			let no_room = T::WeightInfo::cancel_order(T::MaxBidsPerOrder::get());
+			// The bidding close's benchmark voids every bid but the worst (each a status and a
+			// bond read, then a release) before that one wins.
 			T::WeightInfo::sweep_close_bidding(T::MaxBidsPerOrder::get())
-				.saturating_add(voiding)
 				.saturating_add(no_room)
 				.max(T::WeightInfo::sweep_close_lease())
 				.max(T::WeightInfo::sweep_check_lease())

@@ -128,8 +128,8 @@ impl crate::BenchmarkHelper<u64> for BenchHelper {
 	fn models(n: u32) -> Vec<u16> {
 		Providers::benchmark_models(n)
 	}
-	fn provider(who: &u64, model: u16, count: u32) {
-		Providers::benchmark_provider(who, model, count);
+	fn provider(who: &u64, models: &[u16], count: u32) {
+		Providers::benchmark_provider(who, models, count);
 	}
 	fn max_devices() -> u32 {
 		use frame_support::traits::Get;

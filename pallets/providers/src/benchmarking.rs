@@ -18,7 +18,7 @@ use frame_support::traits::{
 	EnsureOrigin, Get,
 };
 use frame_system::RawOrigin;
-use sp_runtime::traits::UniqueSaturatedInto;
+use sp_runtime::{traits::UniqueSaturatedInto, Perbill};
 
 fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, i, 0);
@@ -209,10 +209,21 @@ mod benchmarks {
 	fn set_params() -> Result<(), BenchmarkError> {
 		let origin = market_origin::<T>()?;
 		let period = T::MinUnbondingPeriod::get().saturating_add(77);
-		let params = ProviderParams { unbonding_period: period, ..ProviderParams::production() };
+		// A new bond ratio: the block it applies from is written too.
+		let ratio = match Params::<T>::get().min_bond_ratio == Perbill::from_percent(80) {
+			true => Perbill::from_percent(85),
+			false => Perbill::from_percent(80),
+		};
+		let params = ProviderParams {
+			unbonding_period: period,
+			min_bond_ratio: ratio,
+			..ProviderParams::production()
+		};
+		frame_system::Pallet::<T>::set_block_number(5u32.into());
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, params);
 		assert_eq!(Params::<T>::get(), params);
+		assert_eq!(BondRatioSince::<T>::get(), 5);
 		Ok(())
 	}
 

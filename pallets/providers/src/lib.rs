@@ -781,10 +781,11 @@ pub mod pallet {
 			ids
 		}
 
-		/// Make `who` an Active provider in region `eu` with `count` free devices of `model`
-		/// (benchmark set-up of other pallets).
+		/// Make `who` an Active provider in region `eu` with `count` free devices: the last
+		/// ones one of each of `models` (the most models a bid can offer), the rest of the
+		/// first (benchmark set-up of other pallets).
 		#[cfg(feature = "runtime-benchmarks")]
-		pub fn benchmark_provider(who: &T::AccountId, model: GpuModelId, count: u32) {
+		pub fn benchmark_provider(who: &T::AccountId, models: &[GpuModelId], count: u32) {
 			T::Currency::set_balance(who, 1_000_000_000 * crucible_primitives::currency::CRU);
 			let mut key = [9u8; 32];
 			let encoded = who.encode();
@@ -799,7 +800,14 @@ pub mod pallet {
 				Vec::new(),
 			)
 			.expect("registers");
-			Self::add_devices(origin.into(), model, count).expect("adds devices");
+			let mixed = models.len().min(count as usize);
+			let rest = count - mixed as u32;
+			if rest > 0 {
+				Self::add_devices(origin.clone().into(), models[0], rest).expect("adds devices");
+			}
+			for model in &models[..mixed] {
+				Self::add_devices(origin.clone().into(), *model, 1).expect("adds a device");
+			}
 		}
 
 		/// Change `model`'s counters, in all and in `region`, with `f` (a region's entry goes

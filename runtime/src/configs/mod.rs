@@ -484,8 +484,12 @@ impl pallet_crucible_leases::BenchmarkHelper<AccountId> for LeasesBenchmarkHelpe
 	fn models(n: u32) -> alloc::vec::Vec<crucible_primitives::providers::GpuModelId> {
 		Providers::benchmark_models(n)
 	}
-	fn provider(who: &AccountId, model: crucible_primitives::providers::GpuModelId, count: u32) {
-		Providers::benchmark_provider(who, model, count);
+	fn provider(
+		who: &AccountId,
+		models: &[crucible_primitives::providers::GpuModelId],
+		count: u32,
+	) {
+		Providers::benchmark_provider(who, models, count);
 	}
 	fn max_devices() -> u32 {
 		use frame_support::traits::Get;
