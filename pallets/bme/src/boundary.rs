@@ -43,18 +43,12 @@ impl<T: Config> Pallet<T> {
 
 	/// Starts a boundary when the epoch is over and no batch runs, then works on the batch.
 	pub(crate) fn advance_boundary(now: BlockNumber) -> Weight {
-		// Reading the epoch and the batch, whatever follows (benchmarked as `boundary_idle`;
-		// composed from the database weights until `make weights` regenerates weights.rs).
-		let db = T::DbWeight::get();
-		let mut weight = db.reads(2);
+		// Reading the epoch and the batch, whatever follows.
+		let mut weight = T::WeightInfo::boundary_idle();
 		let epoch = Epoch::<T>::get();
 		if Boundary::<T>::get().is_none() && now >= epoch.start.saturating_add(epoch.length) {
 			let rounds = Self::start_boundary(now, epoch);
-			// The measured start merges one round; each further round walked is a read and
-			// a removal (`boundary_start(r)` measures it).
-			let more = u64::from(rounds.saturating_sub(1));
-			weight.saturating_accrue(T::WeightInfo::boundary_start());
-			weight.saturating_accrue(db.reads_writes(more, more));
+			weight.saturating_accrue(T::WeightInfo::boundary_start(rounds));
 		}
 		let Some(mut batch) = Boundary::<T>::get() else { return weight };
 		let mut budget = T::BoundaryStepsPerBlock::get();

@@ -61,13 +61,10 @@ impl<T: Config> Pallet<T> {
 		if !next.is_empty() {
 			PendingMints::<T>::insert(next_block, next);
 		}
-		// The waiting mints are counted in `settled` as if bought; moving them reads and writes
-		// the next block's queue once (`settle_mints_deferred(n)` measures it).
-		let queue_len =
-			BoundedVec::<PendingMint<T::AccountId>, T::MaxPendingMints>::max_encoded_len() as u64;
+		// The waiting mints are counted in `settled` as if bought, and their move to the next
+		// block's queue (read and written whole) as measured.
 		T::WeightInfo::settle_mints(settled)
-			.saturating_add(T::DbWeight::get().reads_writes(1, 1))
-			.saturating_add(Weight::from_parts(0, queue_len))
+			.saturating_add(T::WeightInfo::settle_mints_deferred(deferred as u32))
 	}
 
 	/// Settles one mint at the lower of its quote and `mid` (the mint's mid price now, or why

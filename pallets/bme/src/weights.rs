@@ -4,7 +4,7 @@
 //! Benchmark CLI 64.0.0, 2026-12-02. Steps `50`, repeat `20`,
 //! low range `[]`, high range `[]`,
 //! worst-case map size `1000000`, analysis `MinSquares`.
-//! Machine `vm`, CPU `Intel(R) Xeon(R) Processor`. Execution `Compiled`, chain
+//! Machine `vm`, CPU `AMD EPYC`. Execution `Compiled`, chain
 //! `Some("dev")`, DB cache 1024 MiB.
 //!
 //! `SubstrateWeight` prices storage with the runtime's `DbWeight` (ParityDB); `()` prices it
@@ -43,6 +43,7 @@ use core::marker::PhantomData;
 pub trait WeightInfo {
 	fn mint_credits() -> Weight;
 	fn settle_mints(n: u32, ) -> Weight;
+	fn settle_mints_deferred(n: u32, ) -> Weight;
 	fn redeem() -> Weight;
 	fn submit_price(n: u32, ) -> Weight;
 	fn add_feeder(n: u32, ) -> Weight;
@@ -53,7 +54,8 @@ pub trait WeightInfo {
 	fn note_issuance_adjustment() -> Weight;
 	fn check_feeder(n: u32, ) -> Weight;
 	fn oracle_tick(n: u32, ) -> Weight;
-	fn boundary_start() -> Weight;
+	fn boundary_idle() -> Weight;
+	fn boundary_start(r: u32, ) -> Weight;
 	fn boundary_redeem_step() -> Weight;
 	fn boundary_emit_step() -> Weight;
 	fn boundary_finish() -> Weight;
@@ -74,17 +76,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `Bme::MintHeld` (r:1 w:1)
+	/// Proof: `Bme::MintHeld` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::PendingMints` (r:1 w:1)
 	/// Proof: `Bme::PendingMints` (`max_values`: None, `max_size`: Some(11278), added: 13753, mode: `MaxEncodedLen`)
 	fn mint_credits() -> Weight {
 		// Proof size summary in bytes:
 		//  Measured:  `11867`
 		//  Estimated: `14743`
-		// Minimum execution time: 83_214_000 picoseconds.
-		Weight::from_parts(108_653_000, 14743)
-			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		// Minimum execution time: 143_389_000 picoseconds.
+		Weight::from_parts(273_303_000, 14743)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Bme::PendingMints` (r:1 w:1)
 	/// Proof: `Bme::PendingMints` (`max_values`: None, `max_size`: Some(11278), added: 13753, mode: `MaxEncodedLen`)
@@ -94,12 +98,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Bme::OracleConfig` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::MarketConfig` (r:1 w:0)
 	/// Proof: `Bme::MarketConfig` (`max_values`: Some(1), `max_size`: Some(64), added: 559, mode: `MaxEncodedLen`)
+	/// Storage: `Bme::MintHeld` (r:1 w:1)
+	/// Proof: `Bme::MintHeld` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:128 w:128)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:128 w:128)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
-	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Accounts` (r:128 w:128)
 	/// Proof: `Bme::Accounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Supply` (r:1 w:1)
@@ -109,17 +115,35 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[0, 128]`.
 	fn settle_mints(n: u32, ) -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `283 + n * (246 ±0)`
-		//  Estimated: `14743 + n * (2614 ±0)`
-		// Minimum execution time: 6_191_000 picoseconds.
-		Weight::from_parts(7_389_000, 14743)
-			// Standard error: 77_385
-			.saturating_add(Weight::from_parts(41_267_352, 0).saturating_mul(n.into()))
+		//  Measured:  `318 + n * (246 ±0)`
+		//  Estimated: `14743 + n * (2632 ±0)`
+		// Minimum execution time: 13_736_000 picoseconds.
+		Weight::from_parts(65_888_450, 14743)
+			// Standard error: 1_081_736
+			.saturating_add(Weight::from_parts(84_236_363, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2614).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2632).saturating_mul(n.into()))
+	}
+	/// Storage: `Bme::PendingMints` (r:2 w:2)
+	/// Proof: `Bme::PendingMints` (`max_values`: None, `max_size`: Some(11278), added: 13753, mode: `MaxEncodedLen`)
+	/// Storage: `Bme::Oracle` (r:1 w:0)
+	/// Proof: `Bme::Oracle` (`max_values`: Some(1), `max_size`: Some(64), added: 559, mode: `MaxEncodedLen`)
+	/// Storage: `Bme::OracleConfig` (r:1 w:0)
+	/// Proof: `Bme::OracleConfig` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `Bme::MarketConfig` (r:1 w:0)
+	/// Proof: `Bme::MarketConfig` (`max_values`: Some(1), `max_size`: Some(64), added: 559, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 128]`.
+	fn settle_mints_deferred(_n: u32, ) -> Weight {
+		// Proof size summary in bytes:
+		//  Measured:  `11697`
+		//  Estimated: `28496`
+		// Minimum execution time: 67_446_000 picoseconds.
+		Weight::from_parts(125_385_688, 28496)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Bme::MarketConfig` (r:1 w:0)
 	/// Proof: `Bme::MarketConfig` (`max_values`: Some(1), `max_size`: Some(64), added: 559, mode: `MaxEncodedLen`)
@@ -136,17 +160,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::NextRound` (r:1 w:0)
 	/// Proof: `Bme::NextRound` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
-	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Rounds` (r:1 w:1)
 	/// Proof: `Bme::Rounds` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Queue` (r:0 w:1)
 	/// Proof: `Bme::Queue` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn redeem() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `902`
+		//  Measured:  `918`
 		//  Estimated: `3545`
-		// Minimum execution time: 40_920_000 picoseconds.
-		Weight::from_parts(60_653_000, 3545)
+		// Minimum execution time: 62_507_000 picoseconds.
+		Weight::from_parts(105_127_000, 3545)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -157,10 +181,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `145 + n * (53 ±0)`
 		//  Estimated: `2334`
-		// Minimum execution time: 9_780_000 picoseconds.
-		Weight::from_parts(17_559_475, 2334)
-			// Standard error: 2_108
-			.saturating_add(Weight::from_parts(29_407, 0).saturating_mul(n.into()))
+		// Minimum execution time: 17_323_000 picoseconds.
+		Weight::from_parts(28_860_537, 2334)
+			// Standard error: 9_392
+			.saturating_add(Weight::from_parts(181_410, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -171,10 +195,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `145 + n * (53 ±0)`
 		//  Estimated: `2334`
-		// Minimum execution time: 8_121_000 picoseconds.
-		Weight::from_parts(16_465_964, 2334)
-			// Standard error: 2_204
-			.saturating_add(Weight::from_parts(124_761, 0).saturating_mul(n.into()))
+		// Minimum execution time: 14_998_000 picoseconds.
+		Weight::from_parts(27_915_541, 2334)
+			// Standard error: 10_035
+			.saturating_add(Weight::from_parts(25_815, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -185,10 +209,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `145 + n * (53 ±0)`
 		//  Estimated: `2334`
-		// Minimum execution time: 9_223_000 picoseconds.
-		Weight::from_parts(16_471_529, 2334)
-			// Standard error: 2_029
-			.saturating_add(Weight::from_parts(41_607, 0).saturating_mul(n.into()))
+		// Minimum execution time: 16_441_000 picoseconds.
+		Weight::from_parts(26_930_356, 2334)
+			// Standard error: 7_557
+			.saturating_add(Weight::from_parts(150_965, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -202,8 +226,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `279`
 		//  Estimated: `1549`
-		// Minimum execution time: 12_402_000 picoseconds.
-		Weight::from_parts(21_260_000, 1549)
+		// Minimum execution time: 21_410_000 picoseconds.
+		Weight::from_parts(40_836_000, 1549)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -215,8 +239,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `169`
 		//  Estimated: `1513`
-		// Minimum execution time: 9_157_000 picoseconds.
-		Weight::from_parts(16_456_000, 1513)
+		// Minimum execution time: 15_189_000 picoseconds.
+		Weight::from_parts(27_862_000, 1513)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -226,8 +250,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_389_000 picoseconds.
-		Weight::from_parts(10_354_000, 0)
+		// Minimum execution time: 10_610_000 picoseconds.
+		Weight::from_parts(19_166_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Bme::Supply` (r:1 w:1)
@@ -240,22 +264,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `332`
 		//  Estimated: `1613`
-		// Minimum execution time: 15_089_000 picoseconds.
-		Weight::from_parts(24_177_000, 1613)
+		// Minimum execution time: 24_997_000 picoseconds.
+		Weight::from_parts(38_222_000, 1613)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Bme::Feeders` (r:1 w:0)
 	/// Proof: `Bme::Feeders` (`max_values`: Some(1), `max_size`: Some(849), added: 1344, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 16]`.
-	fn check_feeder(n: u32, ) -> Weight {
+	fn check_feeder(_n: u32, ) -> Weight {
 		// Proof size summary in bytes:
 		//  Measured:  `145 + n * (53 ±0)`
 		//  Estimated: `2334`
-		// Minimum execution time: 4_597_000 picoseconds.
-		Weight::from_parts(7_368_490, 2334)
-			// Standard error: 1_678
-			.saturating_add(Weight::from_parts(25_936, 0).saturating_mul(n.into()))
+		// Minimum execution time: 6_442_000 picoseconds.
+		Weight::from_parts(9_305_374, 2334)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Bme::OracleConfig` (r:1 w:0)
@@ -271,21 +293,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `245 + n * (53 ±0)`
 		//  Estimated: `3493`
-		// Minimum execution time: 13_099_000 picoseconds.
-		Weight::from_parts(19_824_240, 3493)
-			// Standard error: 2_124
-			.saturating_add(Weight::from_parts(55_386, 0).saturating_mul(n.into()))
+		// Minimum execution time: 18_094_000 picoseconds.
+		Weight::from_parts(26_967_056, 3493)
+			// Standard error: 11_700
+			.saturating_add(Weight::from_parts(137_351, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	/// Storage: `Bme::Epoch` (r:1 w:0)
+	/// Proof: `Bme::Epoch` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
+	/// Storage: `Bme::Boundary` (r:1 w:0)
+	/// Proof: `Bme::Boundary` (`max_values`: Some(1), `max_size`: Some(584), added: 1079, mode: `MaxEncodedLen`)
+	fn boundary_idle() -> Weight {
+		// Proof size summary in bytes:
+		//  Measured:  `324`
+		//  Estimated: `2069`
+		// Minimum execution time: 8_216_000 picoseconds.
+		Weight::from_parts(13_135_000, 2069)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
 	}
 	/// Storage: `Bme::EmissionConfig` (r:1 w:0)
 	/// Proof: `Bme::EmissionConfig` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::NextRound` (r:1 w:1)
 	/// Proof: `Bme::NextRound` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Bme::Rounds` (r:1 w:1)
+	/// Storage: `Bme::Rounds` (r:1202 w:1202)
 	/// Proof: `Bme::Rounds` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
-	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Oracle` (r:1 w:1)
 	/// Proof: `Bme::Oracle` (`max_values`: Some(1), `max_size`: Some(64), added: 559, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::OracleConfig` (r:1 w:0)
@@ -304,14 +338,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Bme::Epoch` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Boundary` (r:0 w:1)
 	/// Proof: `Bme::Boundary` (`max_values`: Some(1), `max_size`: Some(584), added: 1079, mode: `MaxEncodedLen`)
-	fn boundary_start() -> Weight {
+	/// The range of component `r` is `[1, 1202]`.
+	fn boundary_start(r: u32, ) -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `5965`
-		//  Estimated: `6863`
-		// Minimum execution time: 57_565_000 picoseconds.
-		Weight::from_parts(76_572_000, 6863)
-			.saturating_add(T::DbWeight::get().reads(11_u64))
-			.saturating_add(T::DbWeight::get().writes(9_u64))
+		//  Measured:  `6200 + r * (36 ±0)`
+		//  Estimated: `6863 + r * (2507 ±0)`
+		// Minimum execution time: 119_575_000 picoseconds.
+		Weight::from_parts(125_455_000, 6863)
+			// Standard error: 126_370
+			.saturating_add(Weight::from_parts(13_848_470, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(r.into())))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(r.into())))
+			.saturating_add(Weight::from_parts(0, 2507).saturating_mul(r.into()))
 	}
 	/// Storage: `Bme::NextRound` (r:1 w:0)
 	/// Proof: `Bme::NextRound` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -324,15 +364,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::Supply` (r:1 w:1)
 	/// Proof: `Bme::Supply` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
-	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::RequestCount` (r:1 w:1)
 	/// Proof: `Bme::RequestCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn boundary_redeem_step() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `604`
+		//  Measured:  `620`
 		//  Estimated: `3593`
-		// Minimum execution time: 45_266_000 picoseconds.
-		Weight::from_parts(67_545_000, 3593)
+		// Minimum execution time: 69_299_000 picoseconds.
+		Weight::from_parts(103_104_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -346,8 +386,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `333`
 		//  Estimated: `6092`
-		// Minimum execution time: 36_415_000 picoseconds.
-		Weight::from_parts(52_588_000, 6092)
+		// Minimum execution time: 50_895_000 picoseconds.
+		Weight::from_parts(85_861_000, 6092)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -356,7 +396,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::Supply` (r:1 w:1)
 	/// Proof: `Bme::Supply` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:0)
-	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::History` (r:1 w:1)
 	/// Proof: `Bme::History` (`max_values`: Some(1), `max_size`: Some(5378), added: 5873, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Boundary` (r:0 w:1)
@@ -367,8 +407,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `5731`
 		//  Estimated: `6863`
-		// Minimum execution time: 38_895_000 picoseconds.
-		Weight::from_parts(56_725_000, 6863)
+		// Minimum execution time: 54_753_000 picoseconds.
+		Weight::from_parts(88_517_000, 6863)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -377,13 +417,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::Escrows` (r:1 w:1)
 	/// Proof: `Bme::Escrows` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
-	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	fn ledger_lock() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `415`
+		//  Measured:  `431`
 		//  Estimated: `3545`
-		// Minimum execution time: 18_185_000 picoseconds.
-		Weight::from_parts(25_775_000, 3545)
+		// Minimum execution time: 24_616_000 picoseconds.
+		Weight::from_parts(40_806_000, 3545)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -394,17 +434,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::Accounts` (r:1 w:1)
 	/// Proof: `Bme::Accounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
-	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Epoch` (r:1 w:1)
 	/// Proof: `Bme::Epoch` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Earned` (r:1 w:1)
 	/// Proof: `Bme::Earned` (`max_values`: None, `max_size`: Some(76), added: 2551, mode: `MaxEncodedLen`)
 	fn ledger_pay() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `637`
+		//  Measured:  `653`
 		//  Estimated: `3545`
-		// Minimum execution time: 23_019_000 picoseconds.
-		Weight::from_parts(33_358_000, 3545)
+		// Minimum execution time: 33_053_000 picoseconds.
+		Weight::from_parts(55_495_000, 3545)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -413,13 +453,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::Accounts` (r:1 w:1)
 	/// Proof: `Bme::Accounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
-	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	fn ledger_refund() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `415`
+		//  Measured:  `431`
 		//  Estimated: `3545`
-		// Minimum execution time: 15_072_000 picoseconds.
-		Weight::from_parts(23_146_000, 3545)
+		// Minimum execution time: 22_442_000 picoseconds.
+		Weight::from_parts(41_759_000, 3545)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -428,104 +468,116 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights for the mock runtimes, priced with `ParityDbWeight`.
 impl WeightInfo for () {
 	fn mint_credits() -> Weight {
-		Weight::from_parts(108_653_000, 14743)
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+		Weight::from_parts(273_303_000, 14743)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn settle_mints(n: u32, ) -> Weight {
-		Weight::from_parts(7_389_000, 14743)
-			.saturating_add(Weight::from_parts(41_267_352, 0).saturating_mul(n.into()))
+		Weight::from_parts(65_888_450, 14743)
+			.saturating_add(Weight::from_parts(84_236_363, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2614).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2632).saturating_mul(n.into()))
+	}
+	fn settle_mints_deferred(_n: u32, ) -> Weight {
+		Weight::from_parts(125_385_688, 28496)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn redeem() -> Weight {
-		Weight::from_parts(60_653_000, 3545)
+		Weight::from_parts(105_127_000, 3545)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn submit_price(n: u32, ) -> Weight {
-		Weight::from_parts(17_559_475, 2334)
-			.saturating_add(Weight::from_parts(29_407, 0).saturating_mul(n.into()))
+		Weight::from_parts(28_860_537, 2334)
+			.saturating_add(Weight::from_parts(181_410, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn add_feeder(n: u32, ) -> Weight {
-		Weight::from_parts(16_465_964, 2334)
-			.saturating_add(Weight::from_parts(124_761, 0).saturating_mul(n.into()))
+		Weight::from_parts(27_915_541, 2334)
+			.saturating_add(Weight::from_parts(25_815, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn remove_feeder(n: u32, ) -> Weight {
-		Weight::from_parts(16_471_529, 2334)
-			.saturating_add(Weight::from_parts(41_607, 0).saturating_mul(n.into()))
+		Weight::from_parts(26_930_356, 2334)
+			.saturating_add(Weight::from_parts(150_965, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_oracle_params() -> Weight {
-		Weight::from_parts(21_260_000, 1549)
+		Weight::from_parts(40_836_000, 1549)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_market_params() -> Weight {
-		Weight::from_parts(16_456_000, 1513)
+		Weight::from_parts(27_862_000, 1513)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_emission_params() -> Weight {
-		Weight::from_parts(10_354_000, 0)
+		Weight::from_parts(19_166_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn note_issuance_adjustment() -> Weight {
-		Weight::from_parts(24_177_000, 1613)
+		Weight::from_parts(38_222_000, 1613)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
-	fn check_feeder(n: u32, ) -> Weight {
-		Weight::from_parts(7_368_490, 2334)
-			.saturating_add(Weight::from_parts(25_936, 0).saturating_mul(n.into()))
+	fn check_feeder(_n: u32, ) -> Weight {
+		Weight::from_parts(9_305_374, 2334)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 	}
 	fn oracle_tick(n: u32, ) -> Weight {
-		Weight::from_parts(19_824_240, 3493)
-			.saturating_add(Weight::from_parts(55_386, 0).saturating_mul(n.into()))
+		Weight::from_parts(26_967_056, 3493)
+			.saturating_add(Weight::from_parts(137_351, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
-	fn boundary_start() -> Weight {
-		Weight::from_parts(76_572_000, 6863)
-			.saturating_add(ParityDbWeight::get().reads(11_u64))
-			.saturating_add(ParityDbWeight::get().writes(9_u64))
+	fn boundary_idle() -> Weight {
+		Weight::from_parts(13_135_000, 2069)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+	}
+	fn boundary_start(r: u32, ) -> Weight {
+		Weight::from_parts(125_455_000, 6863)
+			.saturating_add(Weight::from_parts(13_848_470, 0).saturating_mul(r.into()))
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(r.into())))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(r.into())))
+			.saturating_add(Weight::from_parts(0, 2507).saturating_mul(r.into()))
 	}
 	fn boundary_redeem_step() -> Weight {
-		Weight::from_parts(67_545_000, 3593)
+		Weight::from_parts(103_104_000, 3593)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn boundary_emit_step() -> Weight {
-		Weight::from_parts(52_588_000, 6092)
+		Weight::from_parts(85_861_000, 6092)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn boundary_finish() -> Weight {
-		Weight::from_parts(56_725_000, 6863)
+		Weight::from_parts(88_517_000, 6863)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn ledger_lock() -> Weight {
-		Weight::from_parts(25_775_000, 3545)
+		Weight::from_parts(40_806_000, 3545)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn ledger_pay() -> Weight {
-		Weight::from_parts(33_358_000, 3545)
+		Weight::from_parts(55_495_000, 3545)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn ledger_refund() -> Weight {
-		Weight::from_parts(23_146_000, 3545)
+		Weight::from_parts(41_759_000, 3545)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}

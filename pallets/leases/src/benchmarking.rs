@@ -2,14 +2,16 @@
 //! path (the most models, GPUs and bids an order may have; bids offering one device of each
 //! model, so every per-model counter and price entry is touched; providers with the most
 //! devices; a settlement that warns of low funds; a bidding close that voids every bid but the
-//! worst), plus three scaling benchmarks run only by
+//! worst), plus the scaling benchmarks run only by
 //! `scripts/lease-scaling.sh`: `settle`, `withdraw` and an empty block's market overhead
-//! with `l` other open leases in committed state.
+//! with `l = 10^e` other open leases in committed state, and two baselines of the trie's own
+//! growth at the same size.
 
 use super::*;
 
 use crate::meter::Meter;
 use alloc::vec::Vec;
+use codec::Encode;
 use crucible_primitives::{
 	bme::CreditLedger,
 	bme::Credits,
@@ -124,28 +126,49 @@ fn lease<T: Config>(blocks: u128) -> (T::AccountId, T::AccountId, LeaseId) {
 	(who, provider, id)
 }
 
+/// The number of other open leases of a scaling benchmark's exponent component.
+fn scale(e: u32) -> u32 {
+	10u32.pow(e)
+}
+
+/// Devices of each provider of the other leases.
+const OTHER_DEVICES: u32 = 10;
+
 /// `l` other open leases as a busy market has them: each with its escrow in the ledger (and
-/// its tenant's credit account), its agenda and index entries; `l` tenants, 1,000 providers.
-/// The lease records are written straight into storage (a bid and an acceptance each would
-/// make the set-up of 100,000 leases take hours).
+/// its tenant's credit account), its agenda and index entries; `l` tenants; `l / 10`
+/// providers, registered with ten devices each (bonds held, supply counters) and each paid
+/// once (an earned credit account and an entry of the epoch's earnings). The lease records
+/// are written straight into storage (a bid and an acceptance each would make the set-up of
+/// 100,000 leases take hours).
 fn other_leases<T: Config>(l: u32) {
 	let start = now::<T>();
 	let first = NextId::<T>::get();
+	let model = mix::<T>()[0];
+	let providers = l.div_ceil(OTHER_DEVICES);
+	let provider_of = |i: u32| -> T::AccountId { account("other-provider", i % providers, 0) };
+	for p in 0..providers {
+		T::BenchmarkHelper::provider(&provider_of(p), &[model], OTHER_DEVICES);
+	}
 	for i in 0..l {
 		let id = first + LeaseId::from(i);
 		let tenant: T::AccountId = account("other-tenant", i, 0);
-		let provider: T::AccountId = account("other-provider", i % 1_000, 0);
+		let provider = provider_of(i);
 		let meter =
 			Meter::new(PRICE, start, start + 100_000, Credits(PRICE.0 * 100_000)).expect("a meter");
 		let check_at = start + 1 + (i % 50_000);
-		T::BenchmarkHelper::fund(&tenant, meter.remaining);
-		T::Ledger::lock(&tenant, id, meter.remaining).expect("locks");
+		// Its provider's first lease has paid it one block's price.
+		let paid = if i < providers { PRICE } else { Credits::ZERO };
+		T::BenchmarkHelper::fund(&tenant, meter.remaining.saturating_add(paid));
+		T::Ledger::lock(&tenant, id, meter.remaining.saturating_add(paid)).expect("locks");
+		if i < providers {
+			T::Ledger::pay(id, &provider, paid).expect("pays");
+		}
 		Leases::<T>::insert(
 			id,
 			Lease {
 				tenant: tenant.clone(),
 				provider: provider.clone(),
-				devices: BoundedVec::truncate_from(alloc::vec![i]),
+				devices: BoundedVec::truncate_from(alloc::vec![i / providers]),
 				start,
 				meter,
 				accrued: Credits::ZERO,
@@ -371,11 +394,11 @@ mod benchmarks {
 		assert!(Leases::<T>::get(id).is_some_and(|l| l.provider == bidders[0]));
 	}
 
-	/// `settle` with `l` other open leases in state (run by `scripts/lease-scaling.sh`).
+	/// `settle` with `10^e` other open leases in state (run by `scripts/lease-scaling.sh`).
 	#[benchmark(extra)]
-	fn settle_at_scale(l: Linear<10, 100_000>) {
+	fn settle_at_scale(e: Linear<1, 5>) {
 		let (_, _, id) = lease::<T>(1_000_000);
-		other_leases::<T>(l);
+		other_leases::<T>(scale(e));
 		set_block::<T>(now::<T>() + 20);
 		let caller: T::AccountId = whitelisted_caller();
 		#[extrinsic_call]
@@ -384,9 +407,10 @@ mod benchmarks {
 	}
 
 	/// The trie's own growth, for comparison: one read and one write of another lease's
-	/// record (the storage access `settle` makes) with `l` open leases in state.
+	/// record (the storage access `settle` makes) with `10^e` open leases in state.
 	#[benchmark(extra)]
-	fn baseline_at_scale(l: Linear<10, 100_000>) {
+	fn baseline_at_scale(e: Linear<1, 5>) {
+		let l = scale(e);
 		let first = NextId::<T>::get();
 		other_leases::<T>(l);
 		let id = first + LeaseId::from(l / 2);
@@ -398,21 +422,46 @@ mod benchmarks {
 		assert!(Leases::<T>::contains_key(id));
 	}
 
-	/// `withdraw` with `l` other open leases in state.
+	/// The baseline's cross-check: one read and one write of an entry of a map no pallet
+	/// uses, holding `10^e` entries of a lease record's size and nothing else of the market.
 	#[benchmark(extra)]
-	fn withdraw_at_scale(l: Linear<10, 100_000>) {
+	fn unrelated_at_scale(e: Linear<1, 5>) {
+		let l = scale(e);
+		let (_, _, id) = lease::<T>(1_000);
+		let record = Leases::<T>::get(id).expect("open").encode();
+		let key = |i: u32| {
+			use frame_support::{Blake2_128Concat, StorageHasher, Twox128};
+			let mut key = Twox128::hash(b"CrucibleScaleBaseline").to_vec();
+			key.extend(Blake2_128Concat::hash(&i.encode()));
+			key
+		};
+		for i in 0..l {
+			frame_support::storage::unhashed::put_raw(&key(i), &record);
+		}
+		let probe = key(l / 2);
+		#[block]
+		{
+			let value = frame_support::storage::unhashed::get_raw(&probe).expect("written");
+			frame_support::storage::unhashed::put_raw(&probe, &value);
+		}
+		assert!(frame_support::storage::unhashed::exists(&probe));
+	}
+
+	/// `withdraw` with `10^e` other open leases in state.
+	#[benchmark(extra)]
+	fn withdraw_at_scale(e: Linear<1, 5>) {
 		let (_, provider, id) = lease::<T>(1_000_000);
-		other_leases::<T>(l);
+		other_leases::<T>(scale(e));
 		set_block::<T>(now::<T>() + 20);
 		#[extrinsic_call]
 		withdraw(RawOrigin::Signed(provider), id);
 		assert!(Leases::<T>::get(id).is_some_and(|l| !l.withdrawn.is_zero()));
 	}
 
-	/// The market's `on_initialize` in a block with nothing due, `l` open leases in state.
+	/// The market's `on_initialize` in a block with nothing due, `10^e` open leases in state.
 	#[benchmark(extra)]
-	fn empty_block_at_scale(l: Linear<10, 100_000>) {
-		other_leases::<T>(l);
+	fn empty_block_at_scale(e: Linear<1, 5>) {
+		other_leases::<T>(scale(e));
 		let at = now::<T>();
 		SweepCursor::<T>::put(at);
 		#[block]

@@ -4,7 +4,7 @@
 //! Benchmark CLI 64.0.0, 2026-12-02. Steps `50`, repeat `20`,
 //! low range `[]`, high range `[]`,
 //! worst-case map size `1000000`, analysis `MinSquares`.
-//! Machine `vm`, CPU `Intel(R) Xeon(R) Processor`. Execution `Compiled`, chain
+//! Machine `vm`, CPU `AMD EPYC`. Execution `Compiled`, chain
 //! `Some("dev")`, DB cache 1024 MiB.
 //!
 //! `SubstrateWeight` prices storage with the runtime's `DbWeight` (ParityDB); `()` prices it
@@ -77,7 +77,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::Escrows` (r:1 w:1)
 	/// Proof: `Bme::Escrows` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
-	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::SweepCursor` (r:1 w:0)
 	/// Proof: `Leases::SweepCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::AgendaLen` (r:31 w:1)
@@ -91,12 +91,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `m` is `[1, 8]`.
 	fn create_order(m: u32, ) -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `1918 + m * (35 ±0)`
+		//  Measured:  `1934 + m * (35 ±0)`
 		//  Estimated: `78211 + m * (2534 ±0)`
-		// Minimum execution time: 163_176_000 picoseconds.
-		Weight::from_parts(171_985_521, 78211)
-			// Standard error: 43_623
-			.saturating_add(Weight::from_parts(6_595_902, 0).saturating_mul(m.into()))
+		// Minimum execution time: 260_408_000 picoseconds.
+		Weight::from_parts(373_107_912, 78211)
 			.saturating_add(T::DbWeight::get().reads(41_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
@@ -114,11 +112,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Leases::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Devices` (r:1 w:1)
 	/// Proof: `Providers::Devices` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::Catalogue` (r:1 w:0)
+	/// Storage: `Providers::Catalogue` (r:8 w:0)
 	/// Proof: `Providers::Catalogue` (`max_values`: None, `max_size`: Some(54), added: 2529, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::Supply` (r:1 w:1)
+	/// Storage: `Providers::Supply` (r:8 w:8)
 	/// Proof: `Providers::Supply` (`max_values`: None, `max_size`: Some(26), added: 2501, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::RegionSupply` (r:1 w:1)
+	/// Storage: `Providers::RegionSupply` (r:8 w:8)
 	/// Proof: `Providers::RegionSupply` (`max_values`: None, `max_size`: Some(59), added: 2534, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -127,14 +125,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `g` is `[1, 8]`.
 	fn bid(g: u32, ) -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `5123 + g * (90 ±0)`
-		//  Estimated: `5563`
-		// Minimum execution time: 125_290_000 picoseconds.
-		Weight::from_parts(146_851_412, 5563)
-			// Standard error: 99_629
-			.saturating_add(Weight::from_parts(1_887_139, 0).saturating_mul(g.into()))
-			.saturating_add(T::DbWeight::get().reads(11_u64))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
+		//  Measured:  `5665 + g * (124 ±0)`
+		//  Estimated: `5563 + g * (2534 ±0)`
+		// Minimum execution time: 226_705_000 picoseconds.
+		Weight::from_parts(274_356_107, 5563)
+			// Standard error: 1_096_534
+			.saturating_add(Weight::from_parts(32_905_214, 0).saturating_mul(g.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(g.into())))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(g.into())))
+			.saturating_add(Weight::from_parts(0, 2534).saturating_mul(g.into()))
 	}
 	/// Storage: `Leases::Orders` (r:1 w:1)
 	/// Proof: `Leases::Orders` (`max_values`: None, `max_size`: Some(155), added: 2630, mode: `MaxEncodedLen`)
@@ -146,9 +147,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::Params` (`max_values`: Some(1), `max_size`: Some(77), added: 572, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Devices` (r:16 w:16)
 	/// Proof: `Providers::Devices` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::Supply` (r:1 w:1)
+	/// Storage: `Providers::Supply` (r:8 w:8)
 	/// Proof: `Providers::Supply` (`max_values`: None, `max_size`: Some(26), added: 2501, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::RegionSupply` (r:1 w:1)
+	/// Storage: `Providers::RegionSupply` (r:8 w:8)
 	/// Proof: `Providers::RegionSupply` (`max_values`: None, `max_size`: Some(59), added: 2534, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Agenda` (r:1 w:2)
 	/// Proof: `Leases::Agenda` (`max_values`: None, `max_size`: Some(30), added: 2505, mode: `MaxEncodedLen`)
@@ -160,7 +161,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::CounterForOrders` (r:1 w:1)
 	/// Proof: `Leases::CounterForOrders` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::MarketDay` (r:1 w:1)
+	/// Storage: `Leases::MarketDay` (r:8 w:8)
 	/// Proof: `Leases::MarketDay` (`max_values`: None, `max_size`: Some(843), added: 3318, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::LeasedGpus` (r:1 w:1)
 	/// Proof: `Leases::LeasedGpus` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -179,15 +180,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[1, 16]`.
 	fn accept_bid(b: u32, ) -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `2660 + b * (582 ±0)`
-		//  Estimated: `5972 + b * (4573 ±0)`
-		// Minimum execution time: 155_981_000 picoseconds.
-		Weight::from_parts(129_221_023, 5972)
-			// Standard error: 210_097
-			.saturating_add(Weight::from_parts(55_927_014, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(17_u64))
+		//  Measured:  `3242 + b * (582 ±0)`
+		//  Estimated: `27534 + b * (4573 ±0)`
+		// Minimum execution time: 502_152_000 picoseconds.
+		Weight::from_parts(652_736_608, 27534)
+			// Standard error: 3_483_461
+			.saturating_add(Weight::from_parts(154_086_716, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(b.into())))
-			.saturating_add(T::DbWeight::get().writes(17_u64))
+			.saturating_add(T::DbWeight::get().writes(38_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 4573).saturating_mul(b.into()))
 	}
@@ -203,9 +204,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Devices` (r:16 w:16)
 	/// Proof: `Providers::Devices` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::Supply` (r:1 w:1)
+	/// Storage: `Providers::Supply` (r:8 w:8)
 	/// Proof: `Providers::Supply` (`max_values`: None, `max_size`: Some(26), added: 2501, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::RegionSupply` (r:1 w:1)
+	/// Storage: `Providers::RegionSupply` (r:8 w:8)
 	/// Proof: `Providers::RegionSupply` (`max_values`: None, `max_size`: Some(59), added: 2534, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:17 w:17)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
@@ -216,21 +217,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::Accounts` (r:1 w:1)
 	/// Proof: `Bme::Accounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
-	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::CounterForOrders` (r:1 w:1)
 	/// Proof: `Leases::CounterForOrders` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// The range of component `b` is `[1, 16]`.
 	fn cancel_order(b: u32, ) -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `3020 + b * (582 ±0)`
-		//  Estimated: `5370 + b * (4573 ±0)`
-		// Minimum execution time: 144_901_000 picoseconds.
-		Weight::from_parts(116_090_339, 5370)
-			// Standard error: 132_968
-			.saturating_add(Weight::from_parts(57_783_105, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(12_u64))
+		//  Measured:  `3618 + b * (582 ±0)`
+		//  Estimated: `21262 + b * (4573 ±0)`
+		// Minimum execution time: 317_245_000 picoseconds.
+		Weight::from_parts(357_457_359, 21262)
+			// Standard error: 3_703_272
+			.saturating_add(Weight::from_parts(176_266_628, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(26_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(b.into())))
-			.saturating_add(T::DbWeight::get().writes(12_u64))
+			.saturating_add(T::DbWeight::get().writes(26_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 4573).saturating_mul(b.into()))
 	}
@@ -244,8 +245,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `641`
 		//  Estimated: `3675`
-		// Minimum execution time: 21_853_000 picoseconds.
-		Weight::from_parts(28_768_000, 3675)
+		// Minimum execution time: 40_466_000 picoseconds.
+		Weight::from_parts(61_736_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -260,7 +261,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::Accounts` (r:1 w:1)
 	/// Proof: `Bme::Accounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
-	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Epoch` (r:1 w:1)
 	/// Proof: `Bme::Epoch` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Earned` (r:1 w:1)
@@ -269,10 +270,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Leases::RunningLow` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn withdraw() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `1365`
+		//  Measured:  `1381`
 		//  Estimated: `3675`
-		// Minimum execution time: 49_675_000 picoseconds.
-		Weight::from_parts(67_007_000, 3675)
+		// Minimum execution time: 82_224_000 picoseconds.
+		Weight::from_parts(132_408_000, 3675)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -283,7 +284,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::Escrows` (r:1 w:1)
 	/// Proof: `Bme::Escrows` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
-	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Params` (r:1 w:0)
 	/// Proof: `Leases::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::SweepCursor` (r:1 w:0)
@@ -296,10 +297,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Leases::RunningLow` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn top_up() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `1190`
+		//  Measured:  `1206`
 		//  Estimated: `5972`
-		// Minimum execution time: 56_565_000 picoseconds.
-		Weight::from_parts(75_456_000, 5972)
+		// Minimum execution time: 94_638_000 picoseconds.
+		Weight::from_parts(161_382_000, 5972)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -312,7 +313,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::Accounts` (r:2 w:2)
 	/// Proof: `Bme::Accounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
-	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Epoch` (r:1 w:1)
 	/// Proof: `Bme::Epoch` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Earned` (r:1 w:1)
@@ -321,9 +322,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Devices` (r:1 w:1)
 	/// Proof: `Providers::Devices` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::Supply` (r:1 w:1)
+	/// Storage: `Providers::Supply` (r:8 w:8)
 	/// Proof: `Providers::Supply` (`max_values`: None, `max_size`: Some(26), added: 2501, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::RegionSupply` (r:1 w:1)
+	/// Storage: `Providers::RegionSupply` (r:8 w:8)
 	/// Proof: `Providers::RegionSupply` (`max_values`: None, `max_size`: Some(59), added: 2534, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Params` (r:1 w:0)
 	/// Proof: `Leases::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
@@ -343,12 +344,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Leases::RunningLow` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn close_lease() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `3586`
-		//  Estimated: `6100`
-		// Minimum execution time: 104_419_000 picoseconds.
-		Weight::from_parts(141_632_000, 6100)
-			.saturating_add(T::DbWeight::get().reads(17_u64))
-			.saturating_add(T::DbWeight::get().writes(18_u64))
+		//  Measured:  `4169`
+		//  Estimated: `21262`
+		// Minimum execution time: 242_055_000 picoseconds.
+		Weight::from_parts(444_894_000, 21262)
+			.saturating_add(T::DbWeight::get().reads(31_u64))
+			.saturating_add(T::DbWeight::get().writes(32_u64))
 	}
 	/// Storage: `Leases::Leases` (r:1 w:1)
 	/// Proof: `Leases::Leases` (`max_values`: None, `max_size`: Some(210), added: 2685, mode: `MaxEncodedLen`)
@@ -361,7 +362,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::Accounts` (r:2 w:2)
 	/// Proof: `Bme::Accounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
-	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Epoch` (r:1 w:1)
 	/// Proof: `Bme::Epoch` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Earned` (r:1 w:1)
@@ -370,9 +371,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Devices` (r:1 w:1)
 	/// Proof: `Providers::Devices` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::Supply` (r:1 w:1)
+	/// Storage: `Providers::Supply` (r:8 w:8)
 	/// Proof: `Providers::Supply` (`max_values`: None, `max_size`: Some(26), added: 2501, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::RegionSupply` (r:1 w:1)
+	/// Storage: `Providers::RegionSupply` (r:8 w:8)
 	/// Proof: `Providers::RegionSupply` (`max_values`: None, `max_size`: Some(59), added: 2534, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Agenda` (r:1 w:1)
 	/// Proof: `Leases::Agenda` (`max_values`: None, `max_size`: Some(30), added: 2505, mode: `MaxEncodedLen`)
@@ -396,12 +397,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Leases::RunningLow` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn provider_fault() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `3949`
-		//  Estimated: `6196`
-		// Minimum execution time: 152_861_000 picoseconds.
-		Weight::from_parts(218_565_000, 6196)
-			.saturating_add(T::DbWeight::get().reads(21_u64))
-			.saturating_add(T::DbWeight::get().writes(21_u64))
+		//  Measured:  `4533`
+		//  Estimated: `21262`
+		// Minimum execution time: 330_640_000 picoseconds.
+		Weight::from_parts(589_125_000, 21262)
+			.saturating_add(T::DbWeight::get().reads(35_u64))
+			.saturating_add(T::DbWeight::get().writes(35_u64))
 	}
 	/// Storage: `Leases::Params` (r:0 w:1)
 	/// Proof: `Leases::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
@@ -409,8 +410,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 5_413_000 picoseconds.
-		Weight::from_parts(9_947_000, 0)
+		// Minimum execution time: 10_149_000 picoseconds.
+		Weight::from_parts(17_854_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Leases::SweepCursor` (r:1 w:1)
@@ -421,8 +422,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `137`
 		//  Estimated: `3495`
-		// Minimum execution time: 7_232_000 picoseconds.
-		Weight::from_parts(12_833_000, 3495)
+		// Minimum execution time: 12_844_000 picoseconds.
+		Weight::from_parts(22_191_000, 3495)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -442,8 +443,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `714`
 		//  Estimated: `6000`
-		// Minimum execution time: 44_616_000 picoseconds.
-		Weight::from_parts(68_038_000, 6000)
+		// Minimum execution time: 79_910_000 picoseconds.
+		Weight::from_parts(141_475_000, 6000)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -462,7 +463,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Bme::Accounts` (r:2 w:2)
 	/// Proof: `Bme::Accounts` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Totals` (r:1 w:1)
-	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Proof: `Bme::Totals` (`max_values`: Some(1), `max_size`: Some(144), added: 639, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Epoch` (r:1 w:1)
 	/// Proof: `Bme::Epoch` (`max_values`: Some(1), `max_size`: Some(124), added: 619, mode: `MaxEncodedLen`)
 	/// Storage: `Bme::Earned` (r:1 w:1)
@@ -471,9 +472,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Devices` (r:1 w:1)
 	/// Proof: `Providers::Devices` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::Supply` (r:1 w:1)
+	/// Storage: `Providers::Supply` (r:8 w:8)
 	/// Proof: `Providers::Supply` (`max_values`: None, `max_size`: Some(26), added: 2501, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::RegionSupply` (r:1 w:1)
+	/// Storage: `Providers::RegionSupply` (r:8 w:8)
 	/// Proof: `Providers::RegionSupply` (`max_values`: None, `max_size`: Some(59), added: 2534, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::Params` (r:1 w:0)
 	/// Proof: `Leases::Params` (`max_values`: Some(1), `max_size`: Some(88), added: 583, mode: `MaxEncodedLen`)
@@ -491,12 +492,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Leases::RunningLow` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	fn sweep_close_lease() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `3525`
-		//  Estimated: `6100`
-		// Minimum execution time: 109_363_000 picoseconds.
-		Weight::from_parts(153_486_000, 6100)
-			.saturating_add(T::DbWeight::get().reads(20_u64))
-			.saturating_add(T::DbWeight::get().writes(20_u64))
+		//  Measured:  `4108`
+		//  Estimated: `21262`
+		// Minimum execution time: 267_883_000 picoseconds.
+		Weight::from_parts(457_167_000, 21262)
+			.saturating_add(T::DbWeight::get().reads(34_u64))
+			.saturating_add(T::DbWeight::get().writes(34_u64))
 	}
 	/// Storage: `Leases::SweepCursor` (r:1 w:1)
 	/// Proof: `Leases::SweepCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -514,19 +515,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::Params` (`max_values`: Some(1), `max_size`: Some(77), added: 572, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Devices` (r:16 w:16)
 	/// Proof: `Providers::Devices` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::Supply` (r:1 w:1)
+	/// Storage: `Providers::Supply` (r:8 w:8)
 	/// Proof: `Providers::Supply` (`max_values`: None, `max_size`: Some(26), added: 2501, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::RegionSupply` (r:1 w:1)
+	/// Storage: `Providers::RegionSupply` (r:8 w:8)
 	/// Proof: `Providers::RegionSupply` (`max_values`: None, `max_size`: Some(59), added: 2534, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::StuckTasks` (r:1 w:1)
-	/// Proof: `Leases::StuckTasks` (`max_values`: None, `max_size`: Some(27), added: 2502, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:17 w:17)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:17 w:17)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `Leases::StuckTasks` (r:1 w:1)
+	/// Proof: `Leases::StuckTasks` (`max_values`: None, `max_size`: Some(27), added: 2502, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::CounterForOrders` (r:1 w:1)
 	/// Proof: `Leases::CounterForOrders` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `Leases::MarketDay` (r:1 w:1)
+	/// Storage: `Leases::MarketDay` (r:8 w:8)
 	/// Proof: `Leases::MarketDay` (`max_values`: None, `max_size`: Some(843), added: 3318, mode: `MaxEncodedLen`)
 	/// Storage: `Leases::LeasedGpus` (r:1 w:1)
 	/// Proof: `Leases::LeasedGpus` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -543,15 +544,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `b` is `[1, 16]`.
 	fn sweep_close_bidding(b: u32, ) -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `2686 + b * (582 ±0)`
-		//  Estimated: `6000 + b * (4573 ±0)`
-		// Minimum execution time: 172_228_000 picoseconds.
-		Weight::from_parts(162_462_763, 6000)
-			// Standard error: 133_400
-			.saturating_add(Weight::from_parts(67_073_501, 0).saturating_mul(b.into()))
-			.saturating_add(T::DbWeight::get().reads(19_u64))
+		//  Measured:  `3310 + b * (575 ±0)`
+		//  Estimated: `27534 + b * (4573 ±0)`
+		// Minimum execution time: 410_129_000 picoseconds.
+		Weight::from_parts(442_696_213, 27534)
+			// Standard error: 3_843_689
+			.saturating_add(Weight::from_parts(195_709_240, 0).saturating_mul(b.into()))
+			.saturating_add(T::DbWeight::get().reads(40_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(b.into())))
-			.saturating_add(T::DbWeight::get().writes(19_u64))
+			.saturating_add(T::DbWeight::get().writes(40_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 4573).saturating_mul(b.into()))
 	}
@@ -560,87 +561,89 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights for the mock runtimes, priced with `ParityDbWeight`.
 impl WeightInfo for () {
 	fn create_order(m: u32, ) -> Weight {
-		Weight::from_parts(171_985_521, 78211)
-			.saturating_add(Weight::from_parts(6_595_902, 0).saturating_mul(m.into()))
+		Weight::from_parts(373_107_912, 78211)
 			.saturating_add(ParityDbWeight::get().reads(41_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(m.into())))
 			.saturating_add(ParityDbWeight::get().writes(10_u64))
 			.saturating_add(Weight::from_parts(0, 2534).saturating_mul(m.into()))
 	}
 	fn bid(g: u32, ) -> Weight {
-		Weight::from_parts(146_851_412, 5563)
-			.saturating_add(Weight::from_parts(1_887_139, 0).saturating_mul(g.into()))
-			.saturating_add(ParityDbWeight::get().reads(11_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+		Weight::from_parts(274_356_107, 5563)
+			.saturating_add(Weight::from_parts(32_905_214, 0).saturating_mul(g.into()))
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(g.into())))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(g.into())))
+			.saturating_add(Weight::from_parts(0, 2534).saturating_mul(g.into()))
 	}
 	fn accept_bid(b: u32, ) -> Weight {
-		Weight::from_parts(129_221_023, 5972)
-			.saturating_add(Weight::from_parts(55_927_014, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(17_u64))
+		Weight::from_parts(652_736_608, 27534)
+			.saturating_add(Weight::from_parts(154_086_716, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(38_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(b.into())))
-			.saturating_add(ParityDbWeight::get().writes(17_u64))
+			.saturating_add(ParityDbWeight::get().writes(38_u64))
 			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 4573).saturating_mul(b.into()))
 	}
 	fn cancel_order(b: u32, ) -> Weight {
-		Weight::from_parts(116_090_339, 5370)
-			.saturating_add(Weight::from_parts(57_783_105, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(12_u64))
+		Weight::from_parts(357_457_359, 21262)
+			.saturating_add(Weight::from_parts(176_266_628, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(26_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(b.into())))
-			.saturating_add(ParityDbWeight::get().writes(12_u64))
+			.saturating_add(ParityDbWeight::get().writes(26_u64))
 			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 4573).saturating_mul(b.into()))
 	}
 	fn settle() -> Weight {
-		Weight::from_parts(28_768_000, 3675)
+		Weight::from_parts(61_736_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn withdraw() -> Weight {
-		Weight::from_parts(67_007_000, 3675)
+		Weight::from_parts(132_408_000, 3675)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn top_up() -> Weight {
-		Weight::from_parts(75_456_000, 5972)
+		Weight::from_parts(161_382_000, 5972)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn close_lease() -> Weight {
-		Weight::from_parts(141_632_000, 6100)
-			.saturating_add(ParityDbWeight::get().reads(17_u64))
-			.saturating_add(ParityDbWeight::get().writes(18_u64))
+		Weight::from_parts(444_894_000, 21262)
+			.saturating_add(ParityDbWeight::get().reads(31_u64))
+			.saturating_add(ParityDbWeight::get().writes(32_u64))
 	}
 	fn provider_fault() -> Weight {
-		Weight::from_parts(218_565_000, 6196)
-			.saturating_add(ParityDbWeight::get().reads(21_u64))
-			.saturating_add(ParityDbWeight::get().writes(21_u64))
+		Weight::from_parts(589_125_000, 21262)
+			.saturating_add(ParityDbWeight::get().reads(35_u64))
+			.saturating_add(ParityDbWeight::get().writes(35_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(9_947_000, 0)
+		Weight::from_parts(17_854_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn sweep_idle() -> Weight {
-		Weight::from_parts(12_833_000, 3495)
+		Weight::from_parts(22_191_000, 3495)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn sweep_check_lease() -> Weight {
-		Weight::from_parts(68_038_000, 6000)
+		Weight::from_parts(141_475_000, 6000)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn sweep_close_lease() -> Weight {
-		Weight::from_parts(153_486_000, 6100)
-			.saturating_add(ParityDbWeight::get().reads(20_u64))
-			.saturating_add(ParityDbWeight::get().writes(20_u64))
+		Weight::from_parts(457_167_000, 21262)
+			.saturating_add(ParityDbWeight::get().reads(34_u64))
+			.saturating_add(ParityDbWeight::get().writes(34_u64))
 	}
 	fn sweep_close_bidding(b: u32, ) -> Weight {
-		Weight::from_parts(162_462_763, 6000)
-			.saturating_add(Weight::from_parts(67_073_501, 0).saturating_mul(b.into()))
-			.saturating_add(ParityDbWeight::get().reads(19_u64))
+		Weight::from_parts(442_696_213, 27534)
+			.saturating_add(Weight::from_parts(195_709_240, 0).saturating_mul(b.into()))
+			.saturating_add(ParityDbWeight::get().reads(40_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(b.into())))
-			.saturating_add(ParityDbWeight::get().writes(19_u64))
+			.saturating_add(ParityDbWeight::get().writes(40_u64))
 			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(b.into())))
 			.saturating_add(Weight::from_parts(0, 4573).saturating_mul(b.into()))
 	}

@@ -577,10 +577,7 @@ pub mod pallet {
 		/// recorded reason is `underbonded`. The provider tops up, then asks the market-admin
 		/// track to reinstate it.
 		#[pallet::call_index(8)]
-		#[pallet::weight(
-			// + `BondRatioSince`, read after the benchmark was last generated.
-			T::WeightInfo::suspend_underbonded().saturating_add(T::DbWeight::get().reads(1))
-		)]
+		#[pallet::weight(T::WeightInfo::suspend_underbonded())]
 		pub fn suspend_underbonded(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
 			ensure_signed(origin)?;
 			let provider = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
@@ -604,11 +601,7 @@ pub mod pallet {
 		/// Set the registry's parameters. Bonds already held are unchanged; new devices and
 		/// new providers hold the new amounts.
 		#[pallet::call_index(10)]
-		#[pallet::weight(
-			// + the old parameters' read and `BondRatioSince`'s write, added after the
-			// benchmark was last generated.
-			T::WeightInfo::set_params().saturating_add(T::DbWeight::get().reads_writes(1, 1))
-		)]
+		#[pallet::weight(T::WeightInfo::set_params())]
 		pub fn set_params(origin: OriginFor<T>, params: ProviderParams) -> DispatchResult {
 			T::MarketOrigin::ensure_origin(origin)?;
 			ensure!(params.is_valid(), Error::<T>::InvalidParams);

@@ -4,7 +4,7 @@
 //! Benchmark CLI 64.0.0, 2026-12-02. Steps `50`, repeat `20`,
 //! low range `[]`, high range `[]`,
 //! worst-case map size `1000000`, analysis `MinSquares`.
-//! Machine `vm`, CPU `Intel(R) Xeon(R) Processor`. Execution `Compiled`, chain
+//! Machine `vm`, CPU `AMD EPYC`. Execution `Compiled`, chain
 //! `Some("dev")`, DB cache 1024 MiB.
 //!
 //! `SubstrateWeight` prices storage with the runtime's `DbWeight` (ParityDB); `()` prices it
@@ -79,8 +79,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `527`
 		//  Estimated: `4649`
-		// Minimum execution time: 60_607_000 picoseconds.
-		Weight::from_parts(80_357_000, 4649)
+		// Minimum execution time: 103_294_000 picoseconds.
+		Weight::from_parts(164_508_000, 4649)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -105,8 +105,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `4884`
 		//  Estimated: `5563`
-		// Minimum execution time: 84_011_000 picoseconds.
-		Weight::from_parts(131_981_373, 5563)
+		// Minimum execution time: 138_350_000 picoseconds.
+		Weight::from_parts(272_667_027, 5563)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -129,10 +129,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `5778 + n * (46 ±0)`
 		//  Estimated: `5563 + n * (2534 ±0)`
-		// Minimum execution time: 95_728_000 picoseconds.
-		Weight::from_parts(125_292_081, 5563)
-			// Standard error: 83_854
-			.saturating_add(Weight::from_parts(8_932_088, 0).saturating_mul(n.into()))
+		// Minimum execution time: 215_424_000 picoseconds.
+		Weight::from_parts(245_504_556, 5563)
+			// Standard error: 374_780
+			.saturating_add(Weight::from_parts(16_673_054, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -147,8 +147,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `873`
 		//  Estimated: `4649`
-		// Minimum execution time: 16_212_000 picoseconds.
-		Weight::from_parts(22_891_000, 4649)
+		// Minimum execution time: 28_774_000 picoseconds.
+		Weight::from_parts(50_324_000, 4649)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -160,8 +160,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `875`
 		//  Estimated: `4649`
-		// Minimum execution time: 19_539_000 picoseconds.
-		Weight::from_parts(26_377_000, 4649)
+		// Minimum execution time: 33_423_000 picoseconds.
+		Weight::from_parts(58_940_000, 4649)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -179,8 +179,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `8250`
 		//  Estimated: `163166`
-		// Minimum execution time: 512_600_000 picoseconds.
-		Weight::from_parts(606_470_000, 163166)
+		// Minimum execution time: 823_225_000 picoseconds.
+		Weight::from_parts(1_320_998_000, 163166)
 			.saturating_add(T::DbWeight::get().reads(131_u64))
 			.saturating_add(T::DbWeight::get().writes(129_u64))
 	}
@@ -204,8 +204,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `8421`
 		//  Estimated: `163166`
-		// Minimum execution time: 534_377_000 picoseconds.
-		Weight::from_parts(627_740_000, 163166)
+		// Minimum execution time: 872_937_000 picoseconds.
+		Weight::from_parts(1_422_017_000, 163166)
 			.saturating_add(T::DbWeight::get().reads(133_u64))
 			.saturating_add(T::DbWeight::get().writes(134_u64))
 	}
@@ -221,8 +221,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `1068`
 		//  Estimated: `4649`
-		// Minimum execution time: 56_816_000 picoseconds.
-		Weight::from_parts(69_804_000, 4649)
+		// Minimum execution time: 93_065_000 picoseconds.
+		Weight::from_parts(155_121_000, 4649)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -230,6 +230,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Providers::Providers` (`max_values`: None, `max_size`: Some(1184), added: 3659, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Params` (r:1 w:0)
 	/// Proof: `Providers::Params` (`max_values`: Some(1), `max_size`: Some(77), added: 572, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::BondRatioSince` (r:1 w:0)
+	/// Proof: `Providers::BondRatioSince` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Devices` (r:1 w:0)
 	/// Proof: `Providers::Devices` (`max_values`: None, `max_size`: Some(2098), added: 4573, mode: `MaxEncodedLen`)
 	/// Storage: `Providers::Supply` (r:64 w:64)
@@ -240,23 +242,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `8254`
 		//  Estimated: `163166`
-		// Minimum execution time: 505_140_000 picoseconds.
-		Weight::from_parts(598_222_000, 163166)
-			.saturating_add(T::DbWeight::get().reads(131_u64))
+		// Minimum execution time: 812_745_000 picoseconds.
+		Weight::from_parts(1_048_176_000, 163166)
+			.saturating_add(T::DbWeight::get().reads(132_u64))
 			.saturating_add(T::DbWeight::get().writes(129_u64))
 	}
 	/// Storage: `Origins::Timing` (r:1 w:0)
 	/// Proof: `Origins::Timing` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
-	/// Storage: `Providers::Params` (r:0 w:1)
+	/// Storage: `Providers::Params` (r:1 w:1)
 	/// Proof: `Providers::Params` (`max_values`: Some(1), `max_size`: Some(77), added: 572, mode: `MaxEncodedLen`)
+	/// Storage: `Providers::BondRatioSince` (r:0 w:1)
+	/// Proof: `Providers::BondRatioSince` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size summary in bytes:
-		//  Measured:  `29`
-		//  Estimated: `1486`
-		// Minimum execution time: 7_533_000 picoseconds.
-		Weight::from_parts(11_038_000, 1486)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		//  Measured:  `266`
+		//  Estimated: `1562`
+		// Minimum execution time: 22_021_000 picoseconds.
+		Weight::from_parts(41_838_000, 1562)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Providers::Catalogue` (r:1 w:1)
 	/// Proof: `Providers::Catalogue` (`max_values`: None, `max_size`: Some(54), added: 2529, mode: `MaxEncodedLen`)
@@ -266,8 +270,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `654`
 		//  Estimated: `3519`
-		// Minimum execution time: 16_691_000 picoseconds.
-		Weight::from_parts(22_587_000, 3519)
+		// Minimum execution time: 30_066_000 picoseconds.
+		Weight::from_parts(62_187_000, 3519)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -281,8 +285,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `863`
 		//  Estimated: `3519`
-		// Minimum execution time: 20_534_000 picoseconds.
-		Weight::from_parts(26_489_000, 3519)
+		// Minimum execution time: 34_224_000 picoseconds.
+		Weight::from_parts(40_346_000, 3519)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -298,8 +302,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `8185`
 		//  Estimated: `163166`
-		// Minimum execution time: 503_231_000 picoseconds.
-		Weight::from_parts(566_859_000, 163166)
+		// Minimum execution time: 790_853_000 picoseconds.
+		Weight::from_parts(1_036_314_000, 163166)
 			.saturating_add(T::DbWeight::get().reads(130_u64))
 			.saturating_add(T::DbWeight::get().writes(129_u64))
 	}
@@ -315,8 +319,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `8196`
 		//  Estimated: `163166`
-		// Minimum execution time: 499_249_000 picoseconds.
-		Weight::from_parts(577_728_000, 163166)
+		// Minimum execution time: 773_972_000 picoseconds.
+		Weight::from_parts(858_179_000, 163166)
 			.saturating_add(T::DbWeight::get().reads(130_u64))
 			.saturating_add(T::DbWeight::get().writes(129_u64))
 	}
@@ -333,10 +337,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `5207 + n * (52 ±0)`
 		//  Estimated: `5563 + n * (2534 ±0)`
-		// Minimum execution time: 42_206_000 picoseconds.
-		Weight::from_parts(51_256_611, 5563)
-			// Standard error: 30_808
-			.saturating_add(Weight::from_parts(8_266_742, 0).saturating_mul(n.into()))
+		// Minimum execution time: 58_519_000 picoseconds.
+		Weight::from_parts(100_212_013, 5563)
+			// Standard error: 334_211
+			.saturating_add(Weight::from_parts(13_772_970, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -349,8 +353,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `806`
 		//  Estimated: `4649`
-		// Minimum execution time: 8_887_000 picoseconds.
-		Weight::from_parts(12_030_000, 4649)
+		// Minimum execution time: 14_047_000 picoseconds.
+		Weight::from_parts(29_075_000, 4649)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -366,8 +370,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `1171`
 		//  Estimated: `8799`
-		// Minimum execution time: 60_328_000 picoseconds.
-		Weight::from_parts(65_987_000, 8799)
+		// Minimum execution time: 102_171_000 picoseconds.
+		Weight::from_parts(174_037_000, 8799)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -376,18 +380,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights for the mock runtimes, priced with `ParityDbWeight`.
 impl WeightInfo for () {
 	fn register_provider() -> Weight {
-		Weight::from_parts(80_357_000, 4649)
+		Weight::from_parts(164_508_000, 4649)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn add_devices(_n: u32, ) -> Weight {
-		Weight::from_parts(131_981_373, 5563)
+		Weight::from_parts(272_667_027, 5563)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn remove_devices(n: u32, ) -> Weight {
-		Weight::from_parts(125_292_081, 5563)
-			.saturating_add(Weight::from_parts(8_932_088, 0).saturating_mul(n.into()))
+		Weight::from_parts(245_504_556, 5563)
+			.saturating_add(Weight::from_parts(16_673_054, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -395,63 +399,63 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2534).saturating_mul(n.into()))
 	}
 	fn set_endpoint() -> Weight {
-		Weight::from_parts(22_891_000, 4649)
+		Weight::from_parts(50_324_000, 4649)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn rotate_worker_key() -> Weight {
-		Weight::from_parts(26_377_000, 4649)
+		Weight::from_parts(58_940_000, 4649)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn deregister() -> Weight {
-		Weight::from_parts(606_470_000, 163166)
+		Weight::from_parts(1_320_998_000, 163166)
 			.saturating_add(ParityDbWeight::get().reads(131_u64))
 			.saturating_add(ParityDbWeight::get().writes(129_u64))
 	}
 	fn withdraw_bond() -> Weight {
-		Weight::from_parts(627_740_000, 163166)
+		Weight::from_parts(1_422_017_000, 163166)
 			.saturating_add(ParityDbWeight::get().reads(133_u64))
 			.saturating_add(ParityDbWeight::get().writes(134_u64))
 	}
 	fn top_up_bond() -> Weight {
-		Weight::from_parts(69_804_000, 4649)
+		Weight::from_parts(155_121_000, 4649)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn suspend_underbonded() -> Weight {
-		Weight::from_parts(598_222_000, 163166)
-			.saturating_add(ParityDbWeight::get().reads(131_u64))
+		Weight::from_parts(1_048_176_000, 163166)
+			.saturating_add(ParityDbWeight::get().reads(132_u64))
 			.saturating_add(ParityDbWeight::get().writes(129_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(11_038_000, 1486)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(41_838_000, 1562)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_model() -> Weight {
-		Weight::from_parts(22_587_000, 3519)
+		Weight::from_parts(62_187_000, 3519)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn remove_model() -> Weight {
-		Weight::from_parts(26_489_000, 3519)
+		Weight::from_parts(40_346_000, 3519)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn suspend() -> Weight {
-		Weight::from_parts(566_859_000, 163166)
+		Weight::from_parts(1_036_314_000, 163166)
 			.saturating_add(ParityDbWeight::get().reads(130_u64))
 			.saturating_add(ParityDbWeight::get().writes(129_u64))
 	}
 	fn reinstate() -> Weight {
-		Weight::from_parts(577_728_000, 163166)
+		Weight::from_parts(858_179_000, 163166)
 			.saturating_add(ParityDbWeight::get().reads(130_u64))
 			.saturating_add(ParityDbWeight::get().writes(129_u64))
 	}
 	fn move_devices(n: u32, ) -> Weight {
-		Weight::from_parts(51_256_611, 5563)
-			.saturating_add(Weight::from_parts(8_266_742, 0).saturating_mul(n.into()))
+		Weight::from_parts(100_212_013, 5563)
+			.saturating_add(Weight::from_parts(13_772_970, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -459,12 +463,12 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2534).saturating_mul(n.into()))
 	}
 	fn record_reputation() -> Weight {
-		Weight::from_parts(12_030_000, 4649)
+		Weight::from_parts(29_075_000, 4649)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn slash() -> Weight {
-		Weight::from_parts(65_987_000, 8799)
+		Weight::from_parts(174_037_000, 8799)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}

@@ -4,7 +4,7 @@
 //! Benchmark CLI 64.0.0, 2026-12-02. Steps `50`, repeat `20`,
 //! low range `[]`, high range `[]`,
 //! worst-case map size `1000000`, analysis `MinSquares`.
-//! Machine `vm`, CPU `Intel(R) Xeon(R) Processor`. Execution `Compiled`, chain
+//! Machine `vm`, CPU `AMD EPYC`. Execution `Compiled`, chain
 //! `Some("dev")`, DB cache 1024 MiB.
 //!
 //! `SubstrateWeight` prices storage with the runtime's `DbWeight` (ParityDB); `()` prices it
@@ -60,10 +60,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `299 + n * (32 ±0)`
 		//  Estimated: `3764 + n * (32 ±0)`
-		// Minimum execution time: 17_302_000 picoseconds.
-		Weight::from_parts(27_357_015, 3764)
-			// Standard error: 1_771
-			.saturating_add(Weight::from_parts(24_333, 0).saturating_mul(n.into()))
+		// Minimum execution time: 27_702_000 picoseconds.
+		Weight::from_parts(50_043_955, 3764)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 32).saturating_mul(n.into()))
@@ -73,14 +71,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ValidatorSet::PendingChange` (r:0 w:1)
 	/// Proof: `ValidatorSet::PendingChange` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[2, 32]`.
-	fn remove_validator(n: u32, ) -> Weight {
+	fn remove_validator(_n: u32, ) -> Weight {
 		// Proof size summary in bytes:
 		//  Measured:  `57 + n * (32 ±0)`
 		//  Estimated: `2510`
-		// Minimum execution time: 11_112_000 picoseconds.
-		Weight::from_parts(18_633_602, 2510)
-			// Standard error: 972
-			.saturating_add(Weight::from_parts(17_240, 0).saturating_mul(n.into()))
+		// Minimum execution time: 18_575_000 picoseconds.
+		Weight::from_parts(35_461_816, 2510)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -93,7 +89,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Session::NextKeys` (r:1 w:1)
 	/// Proof: `Session::NextKeys` (`max_values`: None, `max_size`: None, mode: `Measured`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Session::ExternallySetKeys` (r:1 w:0)
@@ -105,10 +101,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size summary in bytes:
 		//  Measured:  `442 + n * (32 ±0)`
 		//  Estimated: `3907 + n * (32 ±0)`
-		// Minimum execution time: 55_804_000 picoseconds.
-		Weight::from_parts(80_382_827, 3907)
-			// Standard error: 2_189
-			.saturating_add(Weight::from_parts(14_534, 0).saturating_mul(n.into()))
+		// Minimum execution time: 91_993_000 picoseconds.
+		Weight::from_parts(156_742_225, 3907)
+			// Standard error: 17_811
+			.saturating_add(Weight::from_parts(3_621, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 32).saturating_mul(n.into()))
@@ -118,21 +114,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights for the mock runtimes, priced with `ParityDbWeight`.
 impl WeightInfo for () {
 	fn add_validator(n: u32, ) -> Weight {
-		Weight::from_parts(27_357_015, 3764)
-			.saturating_add(Weight::from_parts(24_333, 0).saturating_mul(n.into()))
+		Weight::from_parts(50_043_955, 3764)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 			.saturating_add(Weight::from_parts(0, 32).saturating_mul(n.into()))
 	}
-	fn remove_validator(n: u32, ) -> Weight {
-		Weight::from_parts(18_633_602, 2510)
-			.saturating_add(Weight::from_parts(17_240, 0).saturating_mul(n.into()))
+	fn remove_validator(_n: u32, ) -> Weight {
+		Weight::from_parts(35_461_816, 2510)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn purge_keys(n: u32, ) -> Weight {
-		Weight::from_parts(80_382_827, 3907)
-			.saturating_add(Weight::from_parts(14_534, 0).saturating_mul(n.into()))
+		Weight::from_parts(156_742_225, 3907)
+			.saturating_add(Weight::from_parts(3_621, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 			.saturating_add(Weight::from_parts(0, 32).saturating_mul(n.into()))
