@@ -3,7 +3,7 @@
 #
 # Runs benchmarks of pallet-crucible-leases with the benchmark CLI (the benchmark node of
 # `make weights`, built if missing) on the real trie backend: the set-up writes l = 10^e other
-# open leases (with their escrows in the ledger, agenda and index entries, and l / 10
+# open leases (with their escrows in the ledger, agenda and index entries, and l / 100
 # registered providers with ten devices and an earned entry each) and commits them to the
 # database before the measured call, so reads walk a trie of that size. For l = 10, 10^2, ...,
 # 10^5 it prints the median time of `settle`, `withdraw` and an empty block's market overhead
@@ -64,8 +64,9 @@ def growth(name):
     t = rows[name][0]
     return t[exps[-1]] / t[exps[0]]
 base = growth("baseline")
-header = "".join(f"{'10^' + str(e):>10}" for e in exps)
-print(f"{'':<12}{header}   µs (call + storage root)   a + b log10(l)   growth  / trie   reads/writes")
+header = "".join(f"{'10^' + str(e):>9}" for e in exps)
+print(f"µs, the call + its storage root; fit t = a + b log10(l)")
+print(f"{'':<12}{header}{'a':>8}{'b':>7}{'growth':>8}{'/ trie':>8}   reads/writes")
 worst = 0.0
 for name in ["baseline", "unrelated", "settle", "withdraw", "empty_block"]:
     t, rw = rows[name]
@@ -74,9 +75,9 @@ for name in ["baseline", "unrelated", "settle", "withdraw", "empty_block"]:
     beyond = g / base
     if name not in ("baseline", "unrelated"):
         worst = max(worst, beyond)
-    cells = "".join(f"{t[e] / 1000:>10.1f}" for e in exps)
+    cells = "".join(f"{t[e] / 1000:>9.1f}" for e in exps)
     rws = " ".join(f"{rw[e][0]}/{rw[e][1]}" for e in exps)
-    print(f"{name:<12}{cells}   {'':<24}{a / 1000:>6.1f} + {b / 1000:>5.1f}  {g:>7.2f} {beyond:>7.2f}   {rws}")
+    print(f"{name:<12}{cells}{a / 1000:>8.1f}{b / 1000:>7.1f}{g:>8.2f}{beyond:>8.2f}   {rws}")
 print(f"trie growth (baseline) {base:.2f}x, a map no pallet uses {growth('unrelated'):.2f}x; "
       f"worst market growth beyond the baseline's {worst:.2f} (goal <= 1.2)")
 PY

@@ -135,16 +135,17 @@ fn scale(e: u32) -> u32 {
 const OTHER_DEVICES: u32 = 10;
 
 /// `l` other open leases as a busy market has them: each with its escrow in the ledger (and
-/// its tenant's credit account), its agenda and index entries; `l` tenants; `l / 10`
-/// providers, registered with ten devices each (bonds held, supply counters) and each paid
-/// once (an earned credit account and an entry of the epoch's earnings). The lease records
+/// its tenant's credit account), its agenda and index entries; `l` tenants; `l / 100`
+/// providers (1,000 at 100,000 leases), registered with ten devices each (bonds held, supply
+/// counters) and each paid once (an earned credit account and an entry of the epoch's
+/// earnings). The lease records
 /// are written straight into storage (a bid and an acceptance each would make the set-up of
 /// 100,000 leases take hours).
 fn other_leases<T: Config>(l: u32) {
 	let start = now::<T>();
 	let first = NextId::<T>::get();
 	let model = mix::<T>()[0];
-	let providers = l.div_ceil(OTHER_DEVICES);
+	let providers = l.div_ceil(100);
 	let provider_of = |i: u32| -> T::AccountId { account("other-provider", i % providers, 0) };
 	for p in 0..providers {
 		T::BenchmarkHelper::provider(&provider_of(p), &[model], OTHER_DEVICES);
@@ -168,7 +169,7 @@ fn other_leases<T: Config>(l: u32) {
 			Lease {
 				tenant: tenant.clone(),
 				provider: provider.clone(),
-				devices: BoundedVec::truncate_from(alloc::vec![i / providers]),
+				devices: BoundedVec::truncate_from(alloc::vec![(i / providers) % OTHER_DEVICES]),
 				start,
 				meter,
 				accrued: Credits::ZERO,
