@@ -322,6 +322,34 @@ fn full_report(out: &std::path::Path, seeds: u64) -> Result<(), Box<dyn std::err
 		}
 	}
 
+	writeln!(md, "\n## 8b. The farmer alone: the cap-binding regime\n")?;
+	writeln!(
+		md,
+		"No honest demand at all: the farmer's own lease is the epoch's whole earned volume, so \
+		 the provider cap (k x (spread + take-rate) x the smaller of the 7-day average and the \
+		 epoch's volume) binds below the providers' 50 CRU of the emission. Two weeks, \
+		 production spread and take-rate.\n\n| leased per epoch (USD) | k | profit (USD) | per $ \
+		 leased |\n|---|---|---|---|"
+	)?;
+	let mut csv = String::from("volume_usd,k,profit_usd,profit_per_usd_leased\n");
+	for volume in [100.0, 500.0, 1_000.0, 5_000.0] {
+		for k in [500_000, 900_000, 990_000] {
+			let tweaks =
+				Tweaks { provider_cap_k: Some(Permill::from_parts(k)), ..Default::default() };
+			let run = timed(&scenario::farmer_alone(volume, tweaks), 1);
+			let leased = volume * f64::from(run.attacks.max(1));
+			let k = f64::from(k) / 1e6;
+			writeln!(
+				md,
+				"| {volume:.0} | {k:.2} | {:+.2} | {:+.5} |",
+				run.attacker_profit,
+				run.attacker_profit / leased
+			)?;
+			writeln!(csv, "{volume},{k},{},{}", run.attacker_profit, run.attacker_profit / leased)?;
+		}
+	}
+	fs::write(out.join("farmer-alone.csv"), csv)?;
+
 	writeln!(md, "\n## 9. Remint drag over volatility\n")?;
 	writeln!(
 		md,

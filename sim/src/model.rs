@@ -2,6 +2,7 @@
 //! view of the price. Plain seeded models in `f64`: they decide *what* agents do; every amount
 //! of money is then computed by the runtime's own code, in integers.
 
+use crucible_primitives::BlockNumber;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
@@ -248,6 +249,11 @@ pub struct OracleSetup {
 	pub venues: u8,
 	/// (first epoch, epochs) during which no feed lands.
 	pub censored: Vec<(u32, u32)>,
+	/// Blocks a feed stays fresh, when not the simulator's three.
+	pub staleness: Option<BlockNumber>,
+	/// Each feeder posts every this many blocks (1: every block), feeder i at blocks
+	/// `i * post_every / feeders` into the cycle.
+	pub post_every: u32,
 }
 
 impl Default for OracleSetup {
@@ -264,6 +270,8 @@ impl Default for OracleSetup {
 			],
 			censored: Vec::new(),
 			venues: 1,
+			staleness: None,
+			post_every: 1,
 		}
 	}
 }
@@ -272,6 +280,13 @@ impl OracleSetup {
 	/// Whether feeds are censored in `epoch`.
 	pub fn censored_in(&self, epoch: u32) -> bool {
 		self.censored.iter().any(|(from, n)| epoch >= *from && epoch < from + n)
+	}
+
+	/// Whether feeder `i` posts in block `n`.
+	pub fn posts(&self, i: usize, n: BlockNumber) -> bool {
+		let every = self.post_every.max(1);
+		let offset = i as u32 * every / (self.feeders.len() as u32).max(1);
+		(n + every - offset % every).is_multiple_of(every)
 	}
 }
 

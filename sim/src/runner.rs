@@ -179,6 +179,9 @@ pub fn chain_params(s: &Scenario, blocks_per_epoch: u32) -> ChainParams {
 	if let Some(v) = s.tweaks.mint_delay {
 		p.market.mint_delay = v;
 	}
+	if let Some(v) = s.oracle.staleness {
+		p.oracle.staleness = v;
+	}
 	p
 }
 
@@ -288,6 +291,7 @@ const COMMIT_EVERY: u32 = 24;
 
 /// Runs `s` with `o`.
 pub fn run(s: &Scenario, o: Options) -> Run {
+	let o = Options { blocks_per_epoch: s.blocks_per_epoch.unwrap_or(o.blocks_per_epoch), ..o };
 	let params = chain_params(s, o.blocks_per_epoch);
 	let mut ext = chain::genesis(&params);
 	let mut sim = Sim::new(s, o);
@@ -448,6 +452,9 @@ impl<'a> Sim<'a> {
 		let feeders = self.s.oracle.feeders.clone();
 		let venues = self.s.oracle.venues.max(1) as usize;
 		for (i, f) in feeders.iter().enumerate() {
+			if !self.s.oracle.posts(i, n) {
+				continue;
+			}
 			// With one venue every feeder reads the pool the attacker trades in (`history`).
 			let series =
 				if venues > 1 && i % venues == 0 { &self.venue_history } else { &self.history };

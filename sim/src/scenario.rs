@@ -90,6 +90,9 @@ pub struct Scenario {
 	pub tweaks: Tweaks,
 	/// Drawn on the main supply chart.
 	pub stress: bool,
+	/// Blocks per (hourly) epoch, when not the simulator's [`crate::runner::BLOCKS_PER_EPOCH`]
+	/// (600: production's six-second blocks).
+	pub blocks_per_epoch: Option<u32>,
 }
 
 impl Scenario {
@@ -106,6 +109,7 @@ impl Scenario {
 			attack: Attack::None,
 			tweaks: Tweaks::default(),
 			stress: false,
+			blocks_per_epoch: None,
 		}
 	}
 
@@ -192,6 +196,21 @@ pub fn lag_arbitrage() -> Scenario {
 		Scenario::base("lag-arbitrage", "5. Lag arbitrage (mint stale, self-lease, redeem)", MONTH);
 	s.price.volatility = 1.0;
 	s.attack = Attack::LagArbitrage { budget: 20_000.0, edge: 0.0 };
+	s
+}
+
+/// Scenario 5c: The lag arbitrage of scenario 5 on production timing: 600-block epochs (a
+/// 300-block TWAP window), feeds fresh for 50 blocks, each feeder posting every 10 blocks
+/// (staggered), mints settling 10 blocks after the request. Three days.
+pub fn oracle_production() -> Scenario {
+	let mut s = lag_arbitrage();
+	s.name = "oracle-production".into();
+	s.title = "5c. Lag arbitrage, production oracle timing (staleness 50, feeds every 10)".into();
+	s.epochs = 72;
+	s.blocks_per_epoch = Some(600);
+	s.oracle.staleness = Some(50);
+	s.oracle.post_every = 10;
+	s.tweaks.mint_delay = Some(10);
 	s
 }
 
@@ -315,6 +334,17 @@ pub fn farmer(volume: f64, tweaks: Tweaks) -> Scenario {
 	s
 }
 
+/// Scenario 8b: The farmer alone: no honest demand at all, so the epoch's earned volume is the
+/// farmer's own and the provider cap (k x (spread + take-rate) x the smaller of the 7-day
+/// average and the epoch's volume) binds below the providers' half of the emission.
+pub fn farmer_alone(volume: f64, tweaks: Tweaks) -> Scenario {
+	let mut s = farmer(volume, tweaks);
+	s.name = "farmer-alone".into();
+	s.title = "8b. Self-lease farmer, no honest demand (the cap binds)".into();
+	s.demand.initial = 0.0;
+	s
+}
+
 /// Scenario 9: Flat USD demand at yearly volatility `sigma`, providers holding their credits `float`
 /// (the mean holding time is 1 / (1 − float) epochs): the remint drag.
 pub fn volatility(sigma: f64, float: f64, epochs: u32) -> Scenario {
@@ -339,11 +369,13 @@ pub fn presets() -> Vec<Scenario> {
 		bear_market(),
 		lag_arbitrage(),
 		lag_arbitrage_jumps(),
+		oracle_production(),
 		boundary_push(5_000_000.0, 0.02),
 		collusion(2, 0.025),
 		collusion(3, 0.025),
 		feeder_outage(),
 		farmer(5_000.0, Tweaks::default()),
+		farmer_alone(100.0, Tweaks::default()),
 		volatility(1.0, 0.99, 2_000),
 	]
 }

@@ -169,6 +169,41 @@ fn colluding_feeders_do_not_profit() {
 	}
 }
 
+/// The farmer alone (no honest demand): its own volume is the epoch's whole earned volume and
+/// the cap binds, from $100 to $1,000 an epoch; it loses at least (1 - k) of the spread and
+/// take-rate it pays on what it leases.
+#[test]
+fn self_lease_farming_does_not_pay_when_the_cap_binds() {
+	for volume in [100.0, 1_000.0] {
+		for k in [500_000, 900_000] {
+			let tweaks =
+				Tweaks { provider_cap_k: Some(Permill::from_parts(k)), ..Default::default() };
+			let r = run(&scenario::farmer_alone(volume, tweaks).shortened(72), 1);
+			assert_no_profit(&r);
+			let leased = volume * f64::from(r.attacks);
+			let bound = (1.0 - f64::from(k) / 1e6) * 0.055;
+			assert!(
+				r.attacker_profit / leased < -bound * 0.9,
+				"{volume} {k}: {:+.5} per $ leased, the cap allows at most {:+.5}",
+				r.attacker_profit / leased,
+				-bound
+			);
+		}
+	}
+}
+
+/// Production oracle timing (600-block epochs, feeds fresh for 50 blocks, each feeder posting
+/// every 10, mints settling 10 blocks later): the price stays live, every boundary runs, and
+/// the lag arbitrage in a 100% volatile market still loses.
+#[test]
+fn lag_arbitrage_on_production_oracle_timing_does_not_pay() {
+	let r = run(&scenario::oracle_production().shortened(36), 1);
+	assert_no_profit(&r);
+	let executed = r.rows.iter().filter(|x| x.executed).count();
+	assert_eq!(executed, r.rows.len(), "boundaries executed");
+	assert_eq!(r.refunded, 0, "mints refunded for want of a price");
+}
+
 #[test]
 fn self_lease_farming_does_not_pay() {
 	for k in [500_000, 900_000] {
