@@ -148,8 +148,10 @@ fn full_report(out: &std::path::Path, seeds: u64) -> Result<(), Box<dyn std::err
 		md,
 		"A redeemer with $200k of queued credits pushes the pool price down in the last TWAP \
 		 window, and buys back after the boundary. Profit against the same run without the \
-		 push, hedged (the market's own move while it is short is taken out), over seeds 1 \
-		 to {PUSH_SEEDS}; `make test` asserts every seed of every cell loses. Rounds: the \
+		 push, hedged (the market's own move while it is short is taken out), both runs' CRU \
+		 marked at the end price of the run without the push, over seeds 1 to {PUSH_SEEDS}. \
+		 An open finding: cells that gain are listed in the README (\"The boundary push\"), \
+		 and the simulator's full-grid assertion is ignored until it is closed. Rounds: the \
 		 pushes, plus the mints setting them up that were refunded. CSV: \
 		 `boundary-push-grid.csv`.\n\n| pool depth (USD) | push | mean profit (USD) | min .. \
 		 max | rounds (refunded) |\n|---|---|---|---|---|"

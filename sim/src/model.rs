@@ -59,8 +59,9 @@ pub struct PriceParams {
 	pub jump_sd: f64,
 	/// Scheduled moves (crashes, bear markets).
 	pub shocks: Vec<Shock>,
-	/// Depth of the CRU/USD pool, USD on each side: flows move the price as in a
-	/// constant-product pool of this depth.
+	/// Depth of the CRU/USD pool, USD on each side at the fundamental price: flows move the
+	/// price as in a constant-product pool of this depth (its USD side grows with the square
+	/// root of the price's impact, [`Market::depth`]).
 	pub pool_depth: f64,
 	/// Blocks for half of a flow's price impact to be arbitraged away.
 	pub impact_half_life: f64,
@@ -123,6 +124,19 @@ impl Market {
 		self.price() * self.venue_impact.exp()
 	}
 
+	/// The pool's USD side now: `pool_depth` at the fundamental price, times the square root
+	/// of the impact (a constant-product pool holding x CRU and y USD at price y / x keeps
+	/// x y fixed, so y moves with the square root of the price). Trades fill against it, so
+	/// a sale bought straight back returns the pool to where it was.
+	pub fn depth(&self) -> f64 {
+		self.params.pool_depth * (self.impact / 2.0).exp()
+	}
+
+	/// Venue 0's USD side now ([`Market::depth`] at [`Market::venue_price`]).
+	pub fn venue_depth(&self) -> f64 {
+		self.params.pool_depth * ((self.impact + self.venue_impact) / 2.0).exp()
+	}
+
 	/// The share of a trade's impact still there after one block.
 	pub fn decay_per_block(&self) -> f64 {
 		0.5f64.powf(1.0 / self.params.impact_half_life.max(1e-9))
@@ -157,25 +171,26 @@ impl Market {
 
 	/// Someone buys CRU for `usd` (positive) or sells CRU worth `usd` at the current price
 	/// (negative) against the pool. Returns the average price the trade fills at: a
-	/// constant-product pool of depth D fills a buy at P (D + usd) / D and a sale at
-	/// P D / (D + |usd|), and leaves the price at P ((D + usd) / D)^2 or P (D / (D + |usd|))^2.
+	/// constant-product pool whose USD side is Y ([`Market::depth`]) fills a buy at
+	/// P (Y + usd) / Y and a sale at P Y / (Y + |usd|), and leaves the price at
+	/// P ((Y + usd) / Y)^2 or P (Y / (Y + |usd|))^2.
 	pub fn trade(&mut self, usd: f64) -> f64 {
-		let price = self.price();
-		Self::fill(self.params.pool_depth, price, usd, &mut self.impact)
+		let (price, y) = (self.price(), self.depth());
+		Self::fill(y, price, usd, &mut self.impact)
 	}
 
 	/// The same trade against venue 0's pool alone (of the same depth): it moves only the
 	/// feeds that read venue 0, until arbitrage carries it over.
 	pub fn trade_on_venue(&mut self, usd: f64) -> f64 {
-		let price = self.venue_price();
-		Self::fill(self.params.pool_depth, price, usd, &mut self.venue_impact)
+		let (price, y) = (self.venue_price(), self.venue_depth());
+		Self::fill(y, price, usd, &mut self.venue_impact)
 	}
 
-	fn fill(d: f64, price: f64, usd: f64, impact: &mut f64) -> f64 {
-		if d <= 0.0 || usd == 0.0 {
+	fn fill(y: f64, price: f64, usd: f64, impact: &mut f64) -> f64 {
+		if y <= 0.0 || usd == 0.0 {
 			return price;
 		}
-		let r = (d + usd.abs()) / d;
+		let r = (y + usd.abs()) / y;
 		if usd > 0.0 {
 			*impact += 2.0 * r.ln();
 			price * r
@@ -391,10 +406,34 @@ mod tests {
 			m.step();
 		}
 		assert!((m.price() - 0.5).abs() < 1e-9);
-		// A buy fills above the price it starts from, and a round trip loses.
+		// A buy fills above the price it starts from; the pool's USD side is now the square
+		// root of the impact smaller.
 		let before = m.price();
+		assert!((m.depth() - 1_000_000.0 * 0.5f64.sqrt()).abs() < 1e-6);
 		let paid = m.trade(1_000.0);
 		assert!(paid > before && m.price() > paid);
+		// Sold straight back (no arbitrage in between), the CRU returns the pool to where it
+		// was and the seller its money: a constant-product pool charges a round trip nothing
+		// but its fees (none here), whichever way it runs.
+		let cru = 1_000.0 / paid;
+		let back = m.trade(-cru * m.price()) * cru;
+		assert!((back - 1_000.0).abs() < 1e-6, "{back}");
+		assert!((m.price() - before).abs() < 1e-12);
+		let sold = 20_000.0 / m.price();
+		let got = m.trade(-20_000.0) * sold;
+		let y = m.depth();
+		let cost = y * sold * m.price() / (y - sold * m.price());
+		let refill = m.trade(cost);
+		assert!((refill * sold - cost).abs() < 1e-6 && (cost - got).abs() < 1e-6, "{cost} {got}");
+		assert!((m.price() - before).abs() < 1e-12);
+		// With arbitrage between the legs (from a pool at the fundamental price, so that the
+		// arbitrage works against the buy alone), the round trip loses.
+		for _ in 0..400 {
+			m.step();
+		}
+		assert!((m.price() - 1.0).abs() < 1e-9);
+		let paid = m.trade(1_000.0);
+		m.step();
 		let cru = 1_000.0 / paid;
 		let back = m.trade(-cru * m.price()) * cru;
 		assert!(back < 1_000.0);

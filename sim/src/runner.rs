@@ -60,6 +60,9 @@ pub struct Row {
 	pub baseline_pct: f64,
 	/// The attacker's cumulative profit, USD.
 	pub attacker_profit: f64,
+	/// The attacker's CRU above its reserves (its position, marked at `price` in
+	/// `attacker_profit`).
+	pub attacker_cru: f64,
 }
 
 /// A finished run.
@@ -74,6 +77,12 @@ pub struct Run {
 	pub attacker_profit: f64,
 	/// The attacker's profit in CRU (CRU received − CRU spent).
 	pub attacker_profit_cru: f64,
+	/// The attacker's CRU above its reserves at the end, and the market price it is marked at.
+	pub attacker_cru: f64,
+	pub end_price: f64,
+	/// For a push: what the attacker's CRU at the end would gain valued at this run's end price
+	/// instead of the run without the push's (not counted in `attacker_profit`).
+	pub attacker_revaluation: f64,
 	/// Attack round trips completed (a refunded mint ends its round).
 	pub attacks: u32,
 	/// Leases the attacker's tenant account took from the attacker (an attack that never
@@ -307,11 +316,16 @@ pub fn run(s: &Scenario, o: Options) -> Run {
 	if let Attack::BoundaryPush { .. } | Attack::MintPush { .. } = s.attack {
 		if !o.suppress_attack {
 			let base = run(s, Options { suppress_attack: true, record: false, ..o });
-			// The attacker's wealth against the same market without the push.
-			out.attacker_profit -= base.attacker_profit;
+			// The attacker's wealth against the same market without the push, both marked at
+			// the price of the market without it: the pusher holds an inventory (2M CRU), and
+			// valued at each run's own end price a difference of the pool's impact at the end
+			// (the honest flows' own, after a boundary the push changed) would count some
+			// 0.1% of it, a paper gain or loss that selling into the pool would not realise.
+			out.attacker_revaluation = out.attacker_cru * (out.end_price - base.end_price);
+			out.attacker_profit -= base.attacker_profit + out.attacker_revaluation;
 			out.attacker_profit_cru -= base.attacker_profit_cru;
 			for (r, b) in out.rows.iter_mut().zip(&base.rows) {
-				r.attacker_profit -= b.attacker_profit;
+				r.attacker_profit -= b.attacker_profit + r.attacker_cru * (r.price - b.price);
 			}
 		}
 	}
@@ -424,6 +438,9 @@ impl<'a> Sim<'a> {
 			rows: core::mem::take(&mut self.rows),
 			attacker_profit: profit,
 			attacker_profit_cru: profit_cru,
+			attacker_cru: self.spare_cru(),
+			end_price: self.market.price(),
+			attacker_revaluation: 0.0,
 			attacks: self.book.rounds,
 			attacker_leases: self.book.leases,
 			refunded: self.book.refunded,
@@ -688,7 +705,7 @@ impl<'a> Sim<'a> {
 				let boundary = (target + 2) * self.e;
 				if n + w == boundary && self.phase == Phase::Redeeming && !self.o.suppress_attack {
 					// Sell CRU so that the pool price falls by `push`.
-					let d = self.s.price.pool_depth;
+					let d = self.push_depth();
 					let usd = d * ((1.0 / (1.0 - push)).sqrt() - 1.0);
 					let cru = usd / self.push_price();
 					if self.d.transfer(&a, &who::market(), plancks(cru)).is_ok() {
@@ -700,7 +717,7 @@ impl<'a> Sim<'a> {
 					// Buy it back.
 					// Buying `cru` back: the USD that fills it in the pool.
 					let cru = self.pushed_cru;
-					let (p, d) = (self.push_price(), self.s.price.pool_depth);
+					let (p, d) = (self.push_price(), self.push_depth());
 					let usd = d * cru * p / (d - cru * p).max(1.0);
 					if self.d.transfer(&who::market(), &a, plancks(cru)).is_ok() {
 						self.push_trade(usd);
@@ -719,6 +736,15 @@ impl<'a> Sim<'a> {
 			self.market.venue_price()
 		} else {
 			self.market.price()
+		}
+	}
+
+	/// The USD side of the pool a push trades in ([`Sim::push_price`]'s).
+	fn push_depth(&self) -> f64 {
+		if self.s.oracle.venues > 1 {
+			self.market.venue_depth()
+		} else {
+			self.market.depth()
 		}
 	}
 
@@ -743,8 +769,9 @@ impl<'a> Sim<'a> {
 		if missing <= 0.0 {
 			return;
 		}
-		// A buy of `usd` in a pool of depth D raises the log price by 2 ln((D + usd) / D).
-		let d = self.s.price.pool_depth;
+		// A buy of `usd` in a pool whose USD side is D raises the log price by
+		// 2 ln((D + usd) / D).
+		let d = self.push_depth();
 		let usd = d * ((missing / 2.0).exp() - 1.0);
 		let fill = self.push_price() * (d + usd) / d;
 		let cru = usd / fill;
@@ -966,6 +993,7 @@ impl<'a> Sim<'a> {
 			envelope_pct: pct(2.0 * self.cum.scheduled),
 			baseline_pct: pct(self.cum.scheduled),
 			attacker_profit: profit,
+			attacker_cru: self.spare_cru(),
 		});
 		if self.o.record {
 			self.snapshots.push(chain::snapshot(&tracked_accounts()));
