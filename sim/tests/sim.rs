@@ -148,7 +148,7 @@ fn a_mint_push_into_one_of_three_venues_does_not_pay() {
 /// An open finding (README, "The mint-side push"), pinned for the attestation-independent
 /// oracle work: with every feeder reading the one pool the attacker trades in, an 8% push held
 /// for a TWAP window and the mint's settlement buys credits worth 8% more than the CRU, and the
-/// round trip gains (+$13,788 at $250k, seed 1, when measured). The look-back on redemptions
+/// round trip gains (+$14,867 at $250k, seed 1, when measured). The look-back on redemptions
 /// does not reach it; feeds from several venues do (the test above).
 #[test]
 fn finding_a_mint_push_against_a_single_venue_pays() {
