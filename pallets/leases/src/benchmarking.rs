@@ -126,6 +126,22 @@ fn lease<T: Config>(blocks: u128) -> (T::AccountId, T::AccountId, LeaseId) {
 	(who, provider, id)
 }
 
+/// Parks `task` (on the agenda at `at`) as the sweep does after its last failed attempt.
+fn park<T: Config>(task: Task, at: BlockNumber) {
+	Pallet::<T>::unschedule(at, task);
+	StuckTasks::<T>::insert(
+		task,
+		StuckTask { since: now::<T>(), error: sp_runtime::DispatchError::Other("benchmark") },
+	);
+}
+
+/// Makes a record's last device one its provider does not have (the worst defect to find).
+fn break_devices<S: Get<u32>>(devices: &mut BoundedVec<DeviceId, S>) {
+	if let Some(last) = devices.last_mut() {
+		*last = DeviceId::MAX;
+	}
+}
+
 /// The number of other open leases of a scaling benchmark's exponent component.
 fn scale(e: u32) -> u32 {
 	10u32.pow(e)
@@ -393,6 +409,53 @@ mod benchmarks {
 			Pallet::<T>::sweep(at, 1, 1);
 		}
 		assert!(Leases::<T>::get(id).is_some_and(|l| l.provider == bidders[0]));
+	}
+
+	/// The market-admin track force-closes a parked bidding close of `b` bids, each broken the
+	/// way that parks a task: its record names a device its provider does not have (the last,
+	/// so the registry walks every other before it refuses), and the registry then frees
+	/// every device still offered for the order, of every model.
+	#[benchmark]
+	fn force_close_order(
+		b: Linear<1, { T::MaxBidsPerOrder::get() }>,
+	) -> Result<(), BenchmarkError> {
+		Params::<T>::mutate(|p| p.max_bids = T::MaxBidsPerOrder::get());
+		let models = mix::<T>();
+		let (_, id) = order::<T>(&models, 100);
+		bids::<T>(id, &models, b);
+		Bids::<T>::mutate(id, |bids| {
+			for offer in bids.iter_mut() {
+				break_devices(&mut offer.devices);
+			}
+		});
+		park::<T>(Task::CloseBidding(id), Orders::<T>::get(id).expect("open").close_at);
+		let origin =
+			T::MarketOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		force_close(origin as T::RuntimeOrigin, Task::CloseBidding(id));
+		assert!(
+			!Orders::<T>::contains_key(id)
+				&& !StuckTasks::<T>::contains_key(Task::CloseBidding(id))
+		);
+		Ok(())
+	}
+
+	/// The market-admin track force-closes a parked lease of the most GPUs whose record names
+	/// a device its provider does not have: it is paid to now and refunded, and the registry
+	/// frees every device still leased for it.
+	#[benchmark]
+	fn force_close_lease() -> Result<(), BenchmarkError> {
+		let (_, _, id) = lease::<T>(1_000_000);
+		let check_at = Leases::<T>::get(id).expect("open").check_at;
+		Leases::<T>::mutate(id, |l| break_devices(&mut l.as_mut().expect("open").devices));
+		park::<T>(Task::CheckLease(id), check_at);
+		set_block::<T>(now::<T>() + 10);
+		let origin =
+			T::MarketOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		#[extrinsic_call]
+		force_close(origin as T::RuntimeOrigin, Task::CheckLease(id));
+		assert!(!Leases::<T>::contains_key(id));
+		Ok(())
 	}
 
 	/// `settle` with `10^e` other open leases in state (run by `scripts/lease-scaling.sh`).

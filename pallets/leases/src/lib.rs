@@ -820,16 +820,13 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
-		/// [`Pallet::force_close`]'s worst case: the larger of an order's close with every
-		/// bid's devices repaired and a lease's close with its devices repaired, plus the
-		/// parked task, the escrow's read and the events.
+		/// [`Pallet::force_close`]'s worst case, benchmarked: the larger of a parked bidding
+		/// close of the most bids and a parked lease of the most GPUs, each record naming a
+		/// device its provider does not have (the registry walks every other device, refuses,
+		/// then frees every device still bound).
 		pub(crate) fn force_close_weight() -> Weight {
-			let repair = T::Registry::device_update_weight();
-			let bids = T::MaxBidsPerOrder::get();
-			T::WeightInfo::cancel_order(bids)
-				.saturating_add(repair.saturating_mul(bids.into()))
-				.max(T::WeightInfo::close_lease().saturating_add(repair))
-				.saturating_add(T::DbWeight::get().reads_writes(3, 2))
+			T::WeightInfo::force_close_order(T::MaxBidsPerOrder::get())
+				.max(T::WeightInfo::force_close_lease())
 		}
 
 		/// The current block.
