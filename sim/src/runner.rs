@@ -92,6 +92,10 @@ pub struct Run {
 	pub refunded: u32,
 	/// Credits (USD) the attacker's redemptions were paid for by the end.
 	pub attacker_redeemed: f64,
+	/// USD the attacker paid into the pool for CRU and received from it for CRU, over the run
+	/// (its trades: an attack that traded nothing did not run).
+	pub attacker_bought_usd: f64,
+	pub attacker_sold_usd: f64,
 	/// What the redeem price's look-back cost redeemers: 1 − (CRU paid per credit at the
 	/// chain's rule) / (CRU the same credits fetch at max(TWAP, median)), over the run.
 	pub lookback_cost: f64,
@@ -277,6 +281,11 @@ struct Sim<'a> {
 	rows: Vec<Row>,
 	snapshots: Vec<chain::Snapshot>,
 	demand_now: (f64, f64),
+	/// Tenants: the epoch's demand (USD) not yet bought, the CRU bought and not yet minted,
+	/// and the block their mint settles (they lease then).
+	tenant_wants: f64,
+	tenant_cru: Balance,
+	tenant_settles: Option<BlockNumber>,
 	cum: Cum,
 	/// Blocks a mint waits to settle.
 	delay: BlockNumber,
@@ -357,6 +366,9 @@ impl<'a> Sim<'a> {
 			rows: Vec::new(),
 			snapshots: Vec::new(),
 			demand_now: (0.0, 0.0),
+			tenant_wants: 0.0,
+			tenant_cru: 0,
+			tenant_settles: None,
 			cum: Cum::default(),
 			run_requests: Vec::new(),
 			run_boundaries: Vec::new(),
@@ -404,8 +416,8 @@ impl<'a> Sim<'a> {
 			if n.is_multiple_of(self.e) && epoch >= 1 && epoch <= self.s.epochs {
 				self.epoch_actions(epoch - 1);
 			}
-			if n % self.e == self.delay && epoch >= 1 && epoch <= self.s.epochs {
-				self.tenant_leases(epoch - 1);
+			if epoch >= 1 && epoch <= self.s.epochs {
+				self.tenant_mint(n, epoch - 1);
 			}
 			if self.book.held_fundamental > 0.0 {
 				let moved = self.market.fundamental() / self.book.held_fundamental - 1.0;
@@ -451,6 +463,8 @@ impl<'a> Sim<'a> {
 			},
 			attacker_redeemed: self.book.requested.saturating_sub(chain::queued(&who::attacker()).0)
 				as f64 / 1e6,
+			attacker_bought_usd: self.book.spent_usd,
+			attacker_sold_usd: self.book.received_usd,
 			drag_ratio,
 			waits,
 			log: self.d.log.take(),
@@ -506,25 +520,48 @@ impl<'a> Sim<'a> {
 				self.market.trade(-chain::cru(spare) * price);
 			}
 		}
-		// Tenants: buy CRU for the epoch's demand and mint (they lease once it settled).
+		// Tenants: the epoch's demand, bought and minted by `tenant_mint`.
 		let want = self.demand.usd(epoch);
-		let view = chain::price_view();
-		if let (true, Some(mint_price)) = (want > 0.0, view.mint_price) {
-			let cru = want / chain::from_price(mint_price);
-			if self.d.transfer(&who::market(), &who::tenant(), plancks(cru)).is_ok() {
-				self.market.trade(cru * price);
-			}
-			let _ = self.d.mint(&who::tenant(), plancks(cru));
-		}
+		self.tenant_wants = want;
+		self.tenant_cru = 0;
+		self.tenant_settles = None;
 		self.demand_now = (want, 0.0);
+	}
+
+	/// Tenants buy CRU for the epoch's demand and mint, from the epoch's first block, and
+	/// again in each later block while the oracle gives no mint price or the mint is refused
+	/// (a tenant that needs compute comes back; the breaker does not make it go away), as
+	/// long as the mint settles with blocks left to lease. They lease once it settled.
+	fn tenant_mint(&mut self, n: BlockNumber, epoch: u32) {
+		if self.tenant_settles == Some(n) {
+			self.tenant_settles = None;
+			self.tenant_leases(epoch, self.e - 1 - n % self.e);
+			return;
+		}
+		if self.tenant_settles.is_some() || n % self.e + self.delay + 2 > self.e {
+			return;
+		}
+		if self.tenant_cru == 0 && self.tenant_wants > 0.0 {
+			let Some(mint_price) = chain::price_view().mint_price else { return };
+			let cru = self.tenant_wants / chain::from_price(mint_price);
+			if self.d.transfer(&who::market(), &who::tenant(), plancks(cru)).is_ok() {
+				let price = self.market.price();
+				self.market.trade(cru * price);
+				self.tenant_cru = plancks(cru);
+				self.tenant_wants = 0.0;
+			}
+		}
+		if self.tenant_cru > 0 && self.d.mint(&who::tenant(), self.tenant_cru).is_ok() {
+			self.tenant_cru = 0;
+			self.tenant_settles = Some(n + self.delay);
+		}
 	}
 
 	/// Tenants lease from every provider with the credits their mint bought (it settled in
 	/// this block), until the epoch's last block.
-	fn tenant_leases(&mut self, epoch: u32) {
+	fn tenant_leases(&mut self, epoch: u32, blocks: BlockNumber) {
 		let mut served = 0.0;
 		let budget = chain::credits(&who::tenant()).purchased.0;
-		let blocks = self.e - 1 - self.delay;
 		let per = budget / u128::from(PROVIDERS) / u128::from(blocks);
 		if per > 0 {
 			for i in 0..PROVIDERS {

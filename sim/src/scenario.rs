@@ -228,8 +228,15 @@ pub fn lag_arbitrage_jumps() -> Scenario {
 	s
 }
 
-/// Scenario 6: Boundary push: a large redeemer pushes the price down in the last TWAP window before its
-/// boundary, against a pool of `depth` USD.
+/// Arbitrage's half-life in the push scenarios, in the simulator's blocks: the 200 blocks of
+/// six seconds (20 minutes) that the production-timing scenario (5c) runs with, where a
+/// simulator block of a 20-block epoch stands for 30 of them. The default 200 simulator
+/// blocks (10 hours) would leave a push's impact in the pool for most of a day.
+pub const PUSH_IMPACT_HALF_LIFE: f64 = 200.0 * 20.0 / 600.0;
+
+/// Scenario 6: Boundary push: a large redeemer pushes the price down in the last TWAP window
+/// before its boundary, against a pool of `depth` USD whose impact arbitrage takes back with
+/// production's half-life ([`PUSH_IMPACT_HALF_LIFE`]).
 pub fn boundary_push(depth: f64, push: f64) -> Scenario {
 	let mut s = Scenario::base(
 		&format!("boundary-push-{}k-{}pct", (depth / 1e3) as u64, (push * 100.0).round() as u64),
@@ -237,6 +244,7 @@ pub fn boundary_push(depth: f64, push: f64) -> Scenario {
 		120,
 	);
 	s.price.pool_depth = depth;
+	s.price.impact_half_life = PUSH_IMPACT_HALF_LIFE;
 	s.attack = Attack::BoundaryPush { credits: 200_000.0, push, epoch: 48 };
 	s
 }
@@ -253,7 +261,8 @@ pub fn boundary_push_venues(depth: f64, push: f64, venues: u8) -> Scenario {
 
 /// Scenario 6c: Mint push: a minter pushes the pool price up by `push` for a window, mints
 /// $200k of credits at the pushed price, reverts, self-leases and redeems; against a pool of
-/// `depth` USD, its feeders reading `venues` venues.
+/// `depth` USD (production's arbitrage half-life, [`PUSH_IMPACT_HALF_LIFE`]), its feeders
+/// reading `venues` venues.
 pub fn mint_push(depth: f64, push: f64, venues: u8) -> Scenario {
 	let mut s = Scenario::base(
 		&format!(
@@ -269,6 +278,7 @@ pub fn mint_push(depth: f64, push: f64, venues: u8) -> Scenario {
 		120,
 	);
 	s.price.pool_depth = depth;
+	s.price.impact_half_life = PUSH_IMPACT_HALF_LIFE;
 	s.oracle.venues = venues;
 	s.attack = Attack::MintPush { credits: 200_000.0, push, epoch: 48 };
 	s

@@ -18,10 +18,7 @@ fn run(s: &Scenario, seed: u64) -> Run {
 }
 
 fn assert_no_profit(r: &Run) {
-	assert!(r.attacks > 0, "{}: the attacker never completed a round", r.scenario.name);
-	// Leasing to itself through its second account (the market refuses a bid on one's own
-	// order): an attack that never leased did not run.
-	assert!(r.attacker_leases > 0, "{}: the attacker never leased", r.scenario.name);
+	assert_attack_ran(r);
 	assert!(
 		r.attacker_profit <= 0.0,
 		"{}: attacker profit {:+.2} USD over {} rounds",
@@ -29,6 +26,44 @@ fn assert_no_profit(r: &Run) {
 		r.attacker_profit,
 		r.attacks
 	);
+}
+
+/// The attack did what its scenario says: it completed rounds, leased to itself through its
+/// second account (the market refuses a bid on one's own order), traded in the pool what each
+/// round buys and sells, and was paid for redemptions.
+fn assert_attack_ran(r: &Run) {
+	let name = &r.scenario.name;
+	assert!(r.attacks > 0, "{name}: the attacker never completed a round");
+	assert!(r.attacker_leases > 0, "{name}: the attacker never leased");
+	assert!(r.attacker_redeemed > 0.0, "{name}: the attacker was paid for no redemption");
+	assert!(r.attacker_sold_usd > 0.0, "{name}: the attacker sold nothing");
+	let bought = r.attacker_bought_usd;
+	match r.scenario.attack {
+		// Each round buys its budget (a round whose mint was refused sells it back).
+		scenario::Attack::LagArbitrage { budget, .. }
+		| scenario::Attack::Collusion { budget, .. } => assert!(
+			bought >= budget * f64::from(r.attacks),
+			"{name}: bought ${bought:.0} in {} rounds of ${budget:.0}",
+			r.attacks
+		),
+		// A mint of `volume` each epoch it leased in.
+		scenario::Attack::Farmer { volume } => assert!(
+			bought >= volume * f64::from(r.attacker_leases),
+			"{name}: bought ${bought:.0} for {} leases of ${volume:.0}",
+			r.attacker_leases
+		),
+		// The position it pushes for, leased and redeemed in full (less the take-rate).
+		scenario::Attack::BoundaryPush { credits, .. }
+		| scenario::Attack::MintPush { credits, .. } => {
+			assert!(bought > 0.0, "{name}: the attacker bought nothing");
+			assert!(
+				r.attacker_redeemed >= 0.8 * credits,
+				"{name}: redeemed ${:.0} of ${credits:.0}",
+				r.attacker_redeemed
+			);
+		}
+		scenario::Attack::None => panic!("{name}: no attack"),
+	}
 }
 
 // ---- attacks: profit <= 0 ----
@@ -43,20 +78,13 @@ fn lag_arbitrage_does_not_pay() {
 	}
 }
 
-/// Every cell of the push grid (five pool depths x pushes of 1% to 5%), six seeds each: no
-/// seed gains and the mean loses. It fails today (README, "The boundary push", has the
-/// figures): a push beyond `max_deviation` spreads the lagged feeds, trips the breaker and
-/// defers the target boundary (the finding below pins it); a smaller one in a rising market
-/// lowers the target boundary's price towards the previous TWAP and becomes the next one's
-/// reference.
-#[test]
-#[ignore = "open finding (README, 'The boundary push'): every cell of $50k and $250k from 2% up \
-            pays on average, single seeds gain at $1M to $20M; run with --ignored"]
-fn no_boundary_push_pays_in_any_cell_of_the_grid() {
+/// The push grid: every cell (five pool depths x pushes of 1% to 5%), seeds 1 to `PUSH_SEEDS`,
+/// each attack checked to have run (leased, pushed, bought back, been paid). Two workers (the
+/// machines have two cores); each cell's runs are independent chains.
+fn push_grid() -> Vec<(f64, f64, Vec<Run>)> {
 	use scenario::{PUSHES, PUSH_DEPTHS, PUSH_SEEDS};
 	let cells: Vec<(f64, f64)> =
 		PUSH_DEPTHS.iter().flat_map(|d| PUSHES.iter().map(move |p| (*d, *p))).collect();
-	// Two workers (the machines have two cores); each cell's runs are independent chains.
 	let results: Vec<(f64, f64, Vec<Run>)> = std::thread::scope(|scope| {
 		let halves: Vec<_> = cells
 			.chunks(cells.len().div_ceil(2))
@@ -74,58 +102,115 @@ fn no_boundary_push_pays_in_any_cell_of_the_grid() {
 			.collect();
 		halves.into_iter().flat_map(|h| h.join().expect("a push worker")).collect()
 	});
-	let mut failures = Vec::new();
-	for (depth, push, runs) in &results {
-		for r in runs {
-			// The attack ran: it leased (its mint through its second account), redeemed at
-			// the target boundary and pushed.
-			assert!(r.attacker_leases > 0, "{depth} {push}: seed {} never leased", r.seed);
-			assert!(r.attacks > 0, "{depth} {push}: seed {} never pushed", r.seed);
-			assert!(r.attacker_redeemed > 0.0, "{depth} {push}: seed {} redeemed nothing", r.seed);
-			if r.attacker_profit > 0.0 {
-				failures.push(format!(
-					"{depth} x {push}: seed {} {:+.2} (inventory revalued {:+.2})",
-					r.seed, r.attacker_profit, r.attacker_revaluation
-				));
-			}
+	for (_, _, runs) in &results {
+		runs.iter().for_each(assert_attack_ran);
+	}
+	results
+}
+
+/// The cells of a push grid that paid: each seed that gained, each cell whose mean did not
+/// lose.
+fn paying_pushes(grid: &[(f64, f64, Vec<Run>)]) -> Vec<String> {
+	let mut paid = Vec::new();
+	for (depth, push, runs) in grid {
+		for r in runs.iter().filter(|r| r.attacker_profit > 0.0) {
+			paid.push(format!(
+				"{depth} x {push}: seed {} {:+.2} (inventory revalued {:+.2})",
+				r.seed, r.attacker_profit, r.attacker_revaluation
+			));
 		}
 		let mean = runs.iter().map(|r| r.attacker_profit).sum::<f64>() / runs.len() as f64;
 		if mean >= 0.0 {
-			failures.push(format!("{depth} x {push}: mean {mean:+.2}"));
+			paid.push(format!("{depth} x {push}: mean {mean:+.2}"));
 		}
 	}
-	assert!(failures.is_empty(), "pushes that paid: {failures:#?}");
+	paid
 }
 
-/// Feeders reading three venues (two of five read the pushed pool): the push moves two feeds.
-/// It fails today: both are dropped, more than `max_outliers`, and the breaker trips, which is
-/// what defers the boundary in the single-venue push (+$400 at $250k and 5%, seed 1).
+/// The push grid in `make test`, every cell and seed: the mean loses in every cell; no seed
+/// gains in any cell beyond `max_deviation` (the breaker defers the target boundary, and the
+/// tenants it refuses meanwhile come back: README, "The boundary push") or in a pool deep
+/// enough that the push's cost exceeds its gain (depth >= 4 x cap / (push x f), f the share
+/// of the impact arbitraged in the window); in the shallower cells of a push inside
+/// `max_deviation`, where a seed may gain when the TWAP has risen since the previous boundary,
+/// no seed gains more than the push on one boundary's capped fill (push x `cap_floor` at the
+/// end price). The strict form, no gain anywhere, is the ignored test below: it lists the
+/// seeds that pay.
 #[test]
-#[ignore = "open finding (README, 'The boundary push'): the $250k 5% push pays with three venues \
-            too (+$400, seed 1): two dropped feeds trip the breaker; run with --ignored"]
+fn boundary_pushes_lose_on_average_and_gain_only_below_their_cost_bound() {
+	let cap = chain::cru(pallet_crucible_bme::MarketParams::standard().cap_floor);
+	let max_deviation = 0.015;
+	// The simulator's window (10 blocks) against the push scenarios' arbitrage half-life.
+	let f = 1.0 - 0.5f64.powf(10.0 / scenario::PUSH_IMPACT_HALF_LIFE);
+	let under_bound =
+		|depth: f64, push: f64| push <= max_deviation && depth < 4.0 * cap / (push * f);
+	let grid = push_grid();
+	let mut paid = Vec::new();
+	for (depth, push, runs) in &grid {
+		let mean = runs.iter().map(|r| r.attacker_profit).sum::<f64>() / runs.len() as f64;
+		if mean >= 0.0 {
+			paid.push(format!("{depth} x {push}: mean {mean:+.2}"));
+		}
+		for r in runs {
+			let allowed = if under_bound(*depth, *push) { push * cap * r.end_price } else { 0.0 };
+			if r.attacker_profit > allowed {
+				paid.push(format!(
+					"{depth} x {push}: seed {} {:+.2} (allowed {allowed:.2})",
+					r.seed, r.attacker_profit
+				));
+			}
+		}
+	}
+	assert!(paid.is_empty(), "pushes that paid: {paid:#?}");
+	// The bound spares only the 1% pushes into pools below some $6M.
+	let spared = grid.iter().filter(|(d, p, _)| under_bound(*d, *p)).count();
+	assert_eq!(spared, 4, "cells under the cost bound");
+}
+
+/// Every cell of the push grid, six seeds each: no seed gains and the mean loses. It fails
+/// today, on single seeds of 1% pushes (README, "The boundary push", has the figures and
+/// why no look-back closes them): inside `max_deviation` in a rising market a push lowers the
+/// target boundary's price towards the previous TWAP, which a floor from past prices cannot
+/// stop, and gains up to the push on its capped fills where the pool is shallower than
+/// about 4 x cap / (push x f).
+#[test]
+#[ignore = "open finding (README, 'The boundary push'): 1% pushes gain on single seeds; run \
+            with --ignored"]
+fn no_boundary_push_pays_in_any_cell_of_the_grid() {
+	let paid = paying_pushes(&push_grid());
+	assert!(paid.is_empty(), "pushes that paid: {paid:#?}");
+}
+
+/// Feeders reading three venues (two of five read the pushed pool): the push moves two feeds,
+/// both are dropped, more than `max_outliers`, and the breaker trips and defers the boundary,
+/// as in the single-venue push beyond `max_deviation`; the push does not pay.
+#[test]
 fn a_boundary_push_into_one_of_three_venues_does_not_pay() {
 	for (depth, push) in [(250_000.0, 0.05), (50_000.0, 0.05)] {
 		let r = run(&scenario::boundary_push_venues(depth, push, 3), 1);
 		assert_no_profit(&r);
-		assert!(r.attacker_redeemed > 0.0, "{}: redeemed", r.scenario.name);
 	}
 }
 
-/// An open finding (README, "The boundary push"), pinned so that its fix shows: a 2% push
-/// into a $50k pool spreads the lagged feeds beyond `max_deviation` (1.5%), the breaker trips
-/// and the target boundary is deferred; the mints it refuses meanwhile leave the shallow pool
-/// lower while the $200k is paid at the 10,000 CRU cap over the next boundaries, and the
-/// attacker's redemption fetches more CRU than without the push.
+/// A push beyond `max_deviation` (1.5%) spreads the lagged feeds, more than `max_outliers` are
+/// dropped, the breaker trips and the target boundary is deferred; the tenants whose mints it
+/// refuses meanwhile come back once it prices (their demand is not lost), and the push loses.
+/// With arbitrage taking back a push's impact at a 10-hour half-life (the simulator's default,
+/// not production's 20 minutes) it paid at $50k: README, "The boundary push".
 #[test]
-fn finding_a_boundary_push_beyond_max_deviation_defers_the_boundary_and_pays() {
-	let s = scenario::boundary_push(50_000.0, 0.02);
-	let r = run(&s, 1);
-	let base = runner::run(&s, Options { suppress_attack: true, ..Options::new(1) });
-	let target = |r: &Run| r.rows.iter().find(|row| row.epoch == 48).map(|row| row.executed);
-	assert_eq!(target(&base), Some(true), "without the push the target boundary executes");
-	assert_eq!(target(&r), Some(false), "the push defers it");
-	assert!(r.attacker_redeemed > 0.0 && r.attacker_leases > 0, "the attack ran");
-	assert!(r.attacker_profit > 0.0, "{:+.2}", r.attacker_profit);
+fn a_boundary_push_beyond_max_deviation_defers_the_boundary_and_does_not_pay() {
+	for (depth, push) in [(50_000.0, 0.04), (1_000_000.0, 0.05)] {
+		for seed in 1..=2 {
+			let s = scenario::boundary_push(depth, push);
+			let r = run(&s, seed);
+			let base = runner::run(&s, Options { suppress_attack: true, ..Options::new(seed) });
+			let target =
+				|r: &Run| r.rows.iter().find(|row| row.epoch == 48).map(|row| row.executed);
+			assert_eq!(target(&base), Some(true), "{}: executes without the push", s.name);
+			assert_eq!(target(&r), Some(false), "{}: the push defers it", s.name);
+			assert_no_profit(&r);
+		}
+	}
 }
 
 /// The mint-side push against feeders on three venues: the two feeds of the pushed venue are
@@ -153,21 +238,39 @@ fn a_mint_push_into_one_of_three_venues_does_not_pay() {
 #[test]
 fn finding_a_mint_push_against_a_single_venue_pays() {
 	let r = run(&scenario::mint_push(250_000.0, 0.08, 1), 1);
-	assert!(r.attacker_leases > 0 && r.attacker_redeemed > 0.0, "the attack ran");
+	assert_attack_ran(&r);
 	assert!(r.attacker_profit > 0.0, "{:+.2}", r.attacker_profit);
 }
 
+/// Liveness over the collusion skew (the report's §7b, five days each): the share of
+/// boundaries executed with 2 and 3 of 5 feeders colluding, from inside `max_deviation` (1.5%)
+/// to 3.1%. Inside it the colluders drop no honest feed and most boundaries run; from 2% on
+/// more than `max_outliers` feeds are dropped and the breaker holds nearly every boundary (a
+/// denial of service until governance removes them, not a profit).
 #[test]
 fn colluders_inside_the_deviation_bound_do_not_stop_the_boundaries() {
-	for colluders in [2, 3] {
-		// Measured: 2 of 5 keep every boundary; 3 of 5 (the median theirs, honest feeds 1% off
-		// plus noise and lag) trip now and then: 93 of 120 executed.
-		let r = run(&scenario::collusion(colluders, 0.01).shortened(120), 1);
-		let executed = r.rows.iter().filter(|x| x.executed).count();
-		assert!(executed * 4 >= r.rows.len() * 3, "{colluders}: {executed} of {}", r.rows.len());
-		let r = run(&scenario::collusion(colluders, 0.031).shortened(120), 1);
-		let executed = r.rows.iter().filter(|x| x.executed).count();
-		assert!(executed * 10 <= r.rows.len(), "{colluders}: {executed} of {}", r.rows.len());
+	// (skew, least and most share executed, for 2 and for 3 colluders).
+	let sweep = [
+		(0.010, [0.95, 0.70], [1.0, 1.0]),
+		(0.014, [0.50, 0.10], [1.0, 1.0]),
+		(0.020, [0.0, 0.0], [0.10, 0.10]),
+		(0.025, [0.0, 0.0], [0.05, 0.05]),
+		(0.031, [0.0, 0.0], [0.05, 0.05]),
+	];
+	for (i, colluders) in [2, 3].into_iter().enumerate() {
+		let mut last = 1.0;
+		for (skew, least, most) in sweep {
+			let r = run(&scenario::collusion(colluders, skew).shortened(120), 1);
+			let share = r.rows.iter().filter(|x| x.executed).count() as f64 / r.rows.len() as f64;
+			assert!(
+				(least[i]..=most[i]).contains(&share),
+				"{colluders} at {skew}: {share:.3} executed, expected {}..={}",
+				least[i],
+				most[i]
+			);
+			assert!(share <= last + 0.05, "{colluders} at {skew}: {share:.3} after {last:.3}");
+			last = share;
+		}
 	}
 }
 
@@ -175,10 +278,14 @@ fn colluders_inside_the_deviation_bound_do_not_stop_the_boundaries() {
 fn colluding_feeders_do_not_profit() {
 	// Inside `max_deviation` (1.5%) no honest feed is dropped: 2 colluders of 5 do not move the
 	// median, 3 move it by their skew, and the round trip still loses the spread and take-rate.
-	for colluders in [2, 3] {
-		let r = run(&scenario::collusion(colluders, 0.014).shortened(120), 1);
+	for (colluders, skew) in [(2, 0.01), (2, 0.014), (3, 0.01)] {
+		let r = run(&scenario::collusion(colluders, skew).shortened(120), 1);
 		assert_no_profit(&r);
 	}
+	// 3 at 1.4%: their median and the honest feeds' noise and lag trip the breaker at most
+	// boundaries (19% executed) and no round completes in five days; what it tried lost.
+	let r = run(&scenario::collusion(3, 0.014).shortened(120), 1);
+	assert!(r.attacker_profit <= 0.0, "{:+.2}", r.attacker_profit);
 	// Beyond it, the honest feeds (or the colluders') are dropped, more than `max_outliers`
 	// (1) of them: the breaker trips and no round ever completes (a denial of service, not a
 	// profit).
@@ -257,8 +364,8 @@ fn without_the_mint_delay_lag_arbitrage_on_jumps_pays() {
 		..scenario::lag_arbitrage_jumps().shortened(120)
 	};
 	let r = run(&s, 1);
-	assert!(r.attacker_leases > 0, "the attack leased");
-	assert!(r.attacks > 0 && r.attacker_profit > 0.0, "{:+.2}", r.attacker_profit);
+	assert_attack_ran(&r);
+	assert!(r.attacker_profit > 0.0, "{:+.2}", r.attacker_profit);
 }
 
 // ---- the runner ----
@@ -302,25 +409,49 @@ fn demand_burns_more_than_the_schedule_emits() {
 }
 
 /// No stress scenario leaves the hard envelope: new supply within each epoch's schedule, and the
-/// net change within twice the schedule so far (emission plus new supply).
+/// net change within twice the schedule so far (emission plus new supply). Every stress
+/// scenario at its full length, two seeds, on two workers.
 #[test]
 fn no_stress_scenario_leaves_the_hard_envelope() {
 	let stress: Vec<Scenario> = scenario::presets().into_iter().filter(|s| s.stress).collect();
 	assert!(stress.len() >= 6, "{} stress scenarios", stress.len());
-	for s in stress {
-		let r = run(&s.clone().shortened(120), 1);
-		for row in &r.rows {
-			assert!(row.new_supply <= row.scheduled + 1e-9, "{}: epoch {}", s.name, row.epoch);
-			assert!(
-				row.net_supply_pct <= row.envelope_pct + 1e-9,
-				"{}: epoch {}: {} > {}",
-				s.name,
-				row.epoch,
-				row.net_supply_pct,
-				row.envelope_pct
-			);
+	// Longest first, taken in turn by two workers (the machines have two cores).
+	let mut jobs: Vec<(&Scenario, u64)> = stress.iter().flat_map(|s| [(s, 1), (s, 2)]).collect();
+	jobs.sort_by_key(|(s, _)| std::cmp::Reverse(s.epochs));
+	let next = std::sync::atomic::AtomicUsize::new(0);
+	std::thread::scope(|scope| {
+		let workers: Vec<_> = (0..2)
+			.map(|_| {
+				scope.spawn(|| {
+					while let Some(&(s, seed)) =
+						jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+					{
+						let r = run(s, seed);
+						assert_eq!(r.rows.len() as u32, s.epochs, "{}: the full length", s.name);
+						for row in &r.rows {
+							assert!(
+								row.new_supply <= row.scheduled + 1e-9,
+								"{} seed {seed}: epoch {}",
+								s.name,
+								row.epoch
+							);
+							assert!(
+								row.net_supply_pct <= row.envelope_pct + 1e-9,
+								"{} seed {seed}: epoch {}: {} > {}",
+								s.name,
+								row.epoch,
+								row.net_supply_pct,
+								row.envelope_pct
+							);
+						}
+					}
+				})
+			})
+			.collect();
+		for w in workers {
+			w.join().expect("an envelope worker");
 		}
-	}
+	});
 }
 
 /// After a crash with demand gone, redemptions drain the remint pool and then wait on the
