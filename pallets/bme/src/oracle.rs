@@ -25,9 +25,11 @@ impl<T: Config> Pallet<T> {
 
 	/// The price a boundary redeems at: the highest of the TWAP, the median and the TWAP at
 	/// the previous boundary (the look-back). A push of the pool price in the last window
-	/// before a boundary moves the first two but not the third, so it buys a redeemer no more
-	/// CRU unless it was held for a whole epoch as well; an honest redeemer pays for this in a
-	/// falling market, by at most `max_twap_move` (a larger move defers the boundary).
+	/// before a boundary moves the first two but not the third, so it cannot price the
+	/// boundary below the previous TWAP; in a rising market, whose previous TWAP is lower, it
+	/// can still lower the price that far (README, "the boundary push", bounds what that
+	/// gains). An honest redeemer pays for the look-back in a falling market, by at most
+	/// `max_twap_move` (a larger move defers the boundary).
 	pub(crate) fn redeem_price(twap: Price, median: Price, previous: Option<Price>) -> Price {
 		twap.max(median).max(previous.unwrap_or_default())
 	}
