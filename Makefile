@@ -56,7 +56,7 @@ lease-scaling: setup
 	scripts/lease-scaling.sh
 
 ## The economics report: every scenario and sweep of crucible-econ-sim, full length (about
-## 2.5 minutes): CSVs, charts and report.md in docs/econ/ (the CSVs are not committed).
+## 10 minutes on one core): CSVs, charts and report.md in docs/econ/ (the CSVs are not committed).
 econ-report: build
 	$(CARGO_TARGET_DIR)/release/crucible-econ-sim report --out docs/econ
 
