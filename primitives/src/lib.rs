@@ -12,6 +12,7 @@ extern crate alloc;
 
 pub mod bme;
 pub mod bounds;
+pub mod challenge;
 pub mod endpoint;
 pub mod leases;
 pub mod providers;
