@@ -32,7 +32,17 @@ pub fn reduce(v: u64) -> u64 {
 /// An `i32` as a field element.
 #[inline(always)]
 pub fn field_i32(v: i32) -> u64 {
-	i64::from(v).rem_euclid(P as i64) as u64
+	// No division: y is in [−1, p], one correction either way.
+	let x = i64::from(v);
+	let p = P as i64;
+	let y = if x < 0 { x + p } else { x };
+	(if y < 0 {
+		y + p
+	} else if y >= p {
+		y - p
+	} else {
+		y
+	}) as u64
 }
 
 /// An `i8` entry as a field element.

@@ -89,7 +89,7 @@ pub struct Shape {
 impl Shape {
 	/// The shape, if K and N are non-zero multiples of 64 with K ≤ 65,536 and N ≤ 16,384.
 	pub fn new(k: u32, n: u32) -> Option<Self> {
-		let ok = |d: u32, max: u32| d > 0 && d <= max && d % DIM_STEP == 0;
+		let ok = |d: u32, max: u32| d > 0 && d <= max && d.is_multiple_of(DIM_STEP);
 		(ok(k, MAX_K) && ok(n, MAX_N)).then_some(Self { k, n })
 	}
 }

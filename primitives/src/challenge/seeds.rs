@@ -30,5 +30,5 @@ pub fn round_seed<H: Blake2>(genesis: &[u8; 32], round: u64, parent: &[u8; 32]) 
 pub fn hazard_opens<H: Blake2>(parent: &[u8; 32], round_hazard: u32) -> bool {
 	let h = hash_concat::<H>(&[TAG_OPEN, parent]);
 	let draw = u64::from_le_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]);
-	draw % u64::from(round_hazard.max(1)) == 0
+	draw.is_multiple_of(u64::from(round_hazard.max(1)))
 }

@@ -69,6 +69,11 @@ proptest! {
 	fn reduce_is_mod_p(v in any::<u64>()) {
 		prop_assert_eq!(freivalds::reduce(v), v % P);
 	}
+
+	#[test]
+	fn field_elements_are_the_values_mod_p(v in any::<i32>()) {
+		prop_assert_eq!(freivalds::field_i32(v), i64::from(v).rem_euclid(P as i64) as u64);
+	}
 }
 
 #[test]
@@ -286,6 +291,8 @@ fn values_in_range_are_distinct_mod_p() {
 	assert_eq!(freivalds::field_i32(-1), P - 1);
 	assert_eq!(freivalds::field_i32(i32::MIN), (i64::from(i32::MIN)).rem_euclid(P as i64) as u64);
 	assert_eq!(freivalds::field_i8(-127), P - 127);
+	assert_eq!(freivalds::field_i32(i32::MAX), 0);
+	assert_eq!(freivalds::field_i32(i32::MIN), P - 1);
 	// A value that aliases an in-range one mod p is itself out of range.
 	let shape = Shape::new(65_536, 64).unwrap();
 	for v in [-m, -1, 0, 1] {
