@@ -10,6 +10,7 @@
 
 extern crate alloc;
 
+pub mod attestation;
 pub mod bme;
 pub mod bounds;
 pub mod challenge;
