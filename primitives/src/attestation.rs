@@ -491,6 +491,48 @@ pub fn fraud_payload<AccountId: Encode>(
 	(TAG_FRAUD, genesis, round, round_seed, proof_hash).encode()
 }
 
+/// Standing, as the lease market, the registry and the BME read it.
+pub trait AttestationStanding<AccountId> {
+	/// Whether `device` of `provider` has standing (the provider is Active and the device
+	/// passed the latest closed round it was due in, or carried it).
+	fn is_attested(provider: &AccountId, device: DeviceId) -> bool;
+	/// The block of the provider's latest proven attestation failure.
+	fn last_failure(provider: &AccountId) -> Option<BlockNumber>;
+	/// Whether `device` is locked (committed in a round whose fraud window is open).
+	fn is_locked(provider: &AccountId, device: DeviceId) -> bool;
+	/// Whether any device of `provider` is locked.
+	fn provider_locked(provider: &AccountId) -> bool;
+	/// The registry removed `devices` of `provider`: forget their standing.
+	fn on_devices_removed(provider: &AccountId, devices: &[DeviceId]);
+	/// Weight of any one of the reads above.
+	fn read_weight() -> sp_runtime::Weight;
+	/// Weight of [`Self::on_devices_removed`] for `n` devices.
+	fn on_devices_removed_weight(n: u32) -> sp_runtime::Weight;
+}
+
+/// No attestation: every device attested, no failure, nothing locked.
+impl<AccountId> AttestationStanding<AccountId> for () {
+	fn is_attested(_: &AccountId, _: DeviceId) -> bool {
+		true
+	}
+	fn last_failure(_: &AccountId) -> Option<BlockNumber> {
+		None
+	}
+	fn is_locked(_: &AccountId, _: DeviceId) -> bool {
+		false
+	}
+	fn provider_locked(_: &AccountId) -> bool {
+		false
+	}
+	fn on_devices_removed(_: &AccountId, _: &[DeviceId]) {}
+	fn read_weight() -> sp_runtime::Weight {
+		sp_runtime::Weight::zero()
+	}
+	fn on_devices_removed_weight(_: u32) -> sp_runtime::Weight {
+		sp_runtime::Weight::zero()
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;

@@ -396,3 +396,48 @@ mod tests {
 		assert_eq!(f, LeaseFilter { status: Some(LeaseStatus::Low), ..Default::default() });
 	}
 }
+
+/// What attestation needs of the lease market: a lease's start (for a device's share in a
+/// census), closing a faulty provider's leases with refunds and compensation, and whether
+/// standing is required.
+pub trait LeaseFaults<AccountId> {
+	/// The block open lease `lease` started in (`None` if it is not open).
+	fn lease_started(lease: LeaseId) -> Option<BlockNumber>;
+	/// Close every open lease of `provider` (with `devices`, only those holding one of them) as
+	/// `ProviderFault(kind)`: each refunded and compensated from the bond, tenants first, as
+	/// `provider_fault` does. Returns the leases closed and the compensation paid.
+	fn fault_leases(
+		provider: &AccountId,
+		devices: Option<&[DeviceId]>,
+		kind: FaultKind,
+	) -> Result<(u32, Balance), sp_runtime::DispatchError>;
+	/// Whether bids need standing and missed censuses fault leases (`require_attestation`).
+	fn attestation_required() -> bool;
+	/// Weight of [`Self::lease_started`].
+	fn lease_started_weight() -> sp_runtime::Weight;
+	/// Weight of [`Self::fault_leases`] closing up to `leases` leases.
+	fn fault_leases_weight(leases: u32) -> sp_runtime::Weight;
+}
+
+/// No lease market: nothing is leased, nothing to fault, standing not required.
+impl<AccountId> LeaseFaults<AccountId> for () {
+	fn lease_started(_: LeaseId) -> Option<BlockNumber> {
+		None
+	}
+	fn fault_leases(
+		_: &AccountId,
+		_: Option<&[DeviceId]>,
+		_: FaultKind,
+	) -> Result<(u32, Balance), sp_runtime::DispatchError> {
+		Ok((0, 0))
+	}
+	fn attestation_required() -> bool {
+		false
+	}
+	fn lease_started_weight() -> sp_runtime::Weight {
+		sp_runtime::Weight::zero()
+	}
+	fn fault_leases_weight(_: u32) -> sp_runtime::Weight {
+		sp_runtime::Weight::zero()
+	}
+}

@@ -300,6 +300,23 @@ pub struct DeviceView {
 	pub bond: Balance,
 	/// Free, offered or leased.
 	pub state: DeviceState,
+	/// The block it was added in (a device is due in a census only if added before the opening).
+	pub added_at: BlockNumber,
+}
+
+/// What attestation reads of a provider.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct AttestationView {
+	/// The worker key (signs commits).
+	pub worker_key: WorkerKey,
+	/// The worker client's endpoint.
+	pub endpoint: Vec<u8>,
+	/// Block of registration.
+	pub registered_at: BlockNumber,
+	/// Status.
+	pub status: ProviderStatus,
+	/// CRU on hold for the bond now.
+	pub bond_held: Balance,
 }
 
 /// The provider registry, as the lease market and attestation use it.
@@ -342,6 +359,23 @@ pub trait ProviderRegistry<AccountId> {
 	/// Weight of [`Self::reserve`], [`Self::rebind`], [`Self::release`] or
 	/// [`Self::release_bound`] of up to the per-provider bound of devices.
 	fn device_update_weight() -> Weight;
+	/// What attestation reads of provider `who`.
+	fn attestation_view(who: &AccountId) -> Option<AttestationView>;
+	/// A catalogue model's peak INT8 TOPS.
+	fn int8_tops(model: GpuModelId) -> Option<u32>;
+	/// Up to `limit` providers after `after` (from the first when `None`), in storage order: a
+	/// cursor over every provider.
+	fn providers_after(after: Option<&AccountId>, limit: u32) -> Vec<AccountId>;
+	/// Whether the chain allows private endpoints (dev and local).
+	fn allow_private_endpoints() -> bool;
+	/// Suspend Active provider `who` with `reason` (truncated to the registry's bound).
+	fn suspend(who: &AccountId, reason: &[u8]) -> DispatchResult;
+	/// Weight of [`Self::attestation_view`] (with the devices read by [`Self::devices`]).
+	fn attestation_view_weight() -> Weight;
+	/// Weight of [`Self::providers_after`] returning `n` providers.
+	fn providers_after_weight(n: u32) -> Weight;
+	/// Weight of [`Self::suspend`].
+	fn suspend_weight() -> Weight;
 }
 
 /// Reputation counters, written by the lease market and attestation.

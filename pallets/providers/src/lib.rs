@@ -66,10 +66,10 @@ pub mod pallet {
 		bounds::{MAX_PAGE, SCAN_LIMIT},
 		endpoint,
 		providers::{
-			BondView, DeviceId, DeviceState, DeviceUse, DeviceView, GpuClass, GpuModelId,
-			GpuModelView, ModelSupplyView, ProviderFilter, ProviderPage, ProviderStatus,
-			ProviderSummary, ProviderView, ReputationCounters, ReputationEvent, SlashReason,
-			StatusChangeView, SupplySummary, WorkerKey,
+			AttestationView, BondView, DeviceId, DeviceState, DeviceUse, DeviceView, GpuClass,
+			GpuModelId, GpuModelView, ModelSupplyView, ProviderFilter, ProviderPage,
+			ProviderStatus, ProviderSummary, ProviderView, ReputationCounters, ReputationEvent,
+			SlashReason, StatusChangeView, SupplySummary, WorkerKey,
 		},
 		Balance, BlockNumber,
 	};
@@ -83,7 +83,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::traits::UniqueSaturatedInto;
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -396,8 +396,10 @@ pub mod pallet {
 			// The new bonds are held in full and forgive nothing: a provider short of its
 			// bond after a slash stays short by the same amount until it tops up.
 			let first = provider.next_device;
+			let now = Self::now();
 			for id in first..first.saturating_add(count) {
-				let device = Device { id, model, bond: per_device, state: DeviceState::Free };
+				let device =
+					Device { id, model, bond: per_device, state: DeviceState::Free, added_at: now };
 				// Cannot fail: the length was checked above.
 				devices.try_push(device).map_err(|_| Error::<T>::TooManyDevices)?;
 			}
@@ -905,7 +907,13 @@ pub mod pallet {
 		fn device_views(who: &T::AccountId) -> Vec<DeviceView> {
 			Devices::<T>::get(who)
 				.into_iter()
-				.map(|d| DeviceView { id: d.id, model: d.model, bond: d.bond, state: d.state })
+				.map(|d| DeviceView {
+					id: d.id,
+					model: d.model,
+					bond: d.bond,
+					state: d.state,
+					added_at: d.added_at,
+				})
 				.collect()
 		}
 
@@ -1146,6 +1154,61 @@ pub mod pallet {
 
 		fn device_update_weight() -> Weight {
 			T::WeightInfo::move_devices(T::MaxDevices::get())
+		}
+
+		fn attestation_view(who: &T::AccountId) -> Option<AttestationView> {
+			Providers::<T>::get(who).map(|p| AttestationView {
+				worker_key: p.worker_key,
+				endpoint: p.endpoint.into_inner(),
+				registered_at: p.registered_at,
+				status: p.status,
+				bond_held: p.held,
+			})
+		}
+
+		fn int8_tops(model: GpuModelId) -> Option<u32> {
+			Catalogue::<T>::get(model).map(|m| m.int8_tops)
+		}
+
+		fn providers_after(after: Option<&T::AccountId>, limit: u32) -> Vec<T::AccountId> {
+			let mut keys = Providers::<T>::iter_keys();
+			if let Some(a) = after {
+				keys.set_last_raw_key(Providers::<T>::hashed_key_for(a));
+			}
+			keys.take(limit as usize).collect()
+		}
+
+		fn allow_private_endpoints() -> bool {
+			Params::<T>::get().allow_private_endpoints
+		}
+
+		fn suspend(who: &T::AccountId, reason: &[u8]) -> DispatchResult {
+			let provider = Providers::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(provider.status == ProviderStatus::Active, Error::<T>::NotActive);
+			let reason: Reason = BoundedVec::truncate_from(
+				reason[..reason.len().min(MAX_REASON_LEN as usize)].to_vec(),
+			);
+			Self::do_suspend(who.clone(), provider, reason);
+			Ok(())
+		}
+
+		fn attestation_view_weight() -> Weight {
+			// One bounded read of the provider record.
+			T::DbWeight::get()
+				.reads(1)
+				.saturating_add(Weight::from_parts(0, Provider::max_encoded_len() as u64))
+		}
+
+		fn providers_after_weight(n: u32) -> Weight {
+			// n + 1 key reads (the last one ends the page).
+			let key = 16 + T::AccountId::max_encoded_len() as u64;
+			T::DbWeight::get()
+				.reads(u64::from(n) + 1)
+				.saturating_add(Weight::from_parts(0, key.saturating_mul(u64::from(n) + 1)))
+		}
+
+		fn suspend_weight() -> Weight {
+			T::WeightInfo::suspend()
 		}
 	}
 

@@ -1959,3 +1959,54 @@ mod properties {
 		}
 	}
 }
+
+#[test]
+fn attestation_reads_the_registration_the_devices_and_a_cursor_over_providers() {
+	new_test_ext().execute_with(|| {
+		System::set_block_number(3);
+		register(ALICE, 1);
+		System::set_block_number(5);
+		add(ALICE, H100_SXM, 2);
+		let view = <Providers as ProviderRegistry<u64>>::attestation_view(&ALICE).unwrap();
+		assert_eq!(view.worker_key, key(1));
+		assert_eq!(view.endpoint, ENDPOINT.to_vec());
+		assert_eq!(view.registered_at, 3);
+		assert_eq!(view.status, ProviderStatus::Active);
+		assert_eq!(view.bond_held, held(ALICE));
+		assert!(<Providers as ProviderRegistry<u64>>::attestation_view(&DAVE).is_none());
+		// Devices record the block they were added in.
+		let devices = <Providers as ProviderRegistry<u64>>::devices(&ALICE);
+		assert!(devices.iter().all(|d| d.added_at == 5), "{devices:?}");
+		assert_eq!(
+			<Providers as ProviderRegistry<u64>>::int8_tops(H100_SXM),
+			Catalogue::<Test>::get(H100_SXM).map(|m| m.int8_tops)
+		);
+		assert_eq!(<Providers as ProviderRegistry<u64>>::int8_tops(999), None);
+		// A cursor of pages of one visits every provider once.
+		register(BOB, 2);
+		register(CHARLIE, 3);
+		let mut seen = Vec::new();
+		let mut after = None;
+		loop {
+			let page = <Providers as ProviderRegistry<u64>>::providers_after(after.as_ref(), 1);
+			let Some(last) = page.last().copied() else { break };
+			seen.extend(page);
+			after = Some(last);
+		}
+		seen.sort();
+		assert_eq!(seen, vec![ALICE, BOB, CHARLIE]);
+		// Suspension through the trait records the reason; a second one fails.
+		assert_ok!(<Providers as ProviderRegistry<u64>>::suspend(
+			&BOB,
+			b"attestation fraud: round 1, device 0"
+		));
+		assert_eq!(
+			<Providers as ProviderRegistry<u64>>::status(&BOB),
+			Some(ProviderStatus::Suspended)
+		);
+		assert_noop!(
+			<Providers as ProviderRegistry<u64>>::suspend(&BOB, b"again"),
+			Error::<Test>::NotActive
+		);
+	});
+}

@@ -270,6 +270,8 @@ pub struct Device {
 	pub bond: Balance,
 	/// Free, offered or leased.
 	pub state: DeviceState,
+	/// The block it was added in.
+	pub added_at: BlockNumber,
 }
 
 /// A status change with governance's reason, if any.
