@@ -105,9 +105,7 @@ pub enum Verdict {
 }
 
 /// A validator's verdicts on one provider's committed devices.
-#[derive(
-	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
-)]
+#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
 #[scale_info(skip_type_params(MaxDevices))]
 pub struct ProviderVerdict<AccountId, MaxDevices: sp_core::Get<u32>> {
 	/// The provider.
@@ -116,6 +114,33 @@ pub struct ProviderVerdict<AccountId, MaxDevices: sp_core::Get<u32>> {
 	pub digest: H256,
 	/// Per device.
 	pub devices: BoundedVec<(DeviceId, Verdict), MaxDevices>,
+}
+
+// By hand: derives would bound `MaxDevices` too.
+impl<A: Clone, M: sp_core::Get<u32>> Clone for ProviderVerdict<A, M> {
+	fn clone(&self) -> Self {
+		Self { provider: self.provider.clone(), digest: self.digest, devices: self.devices.clone() }
+	}
+}
+
+impl<A: PartialEq, M: sp_core::Get<u32>> PartialEq for ProviderVerdict<A, M> {
+	fn eq(&self, other: &Self) -> bool {
+		self.provider == other.provider
+			&& self.digest == other.digest
+			&& self.devices == other.devices
+	}
+}
+
+impl<A: Eq, M: sp_core::Get<u32>> Eq for ProviderVerdict<A, M> {}
+
+impl<A: core::fmt::Debug, M: sp_core::Get<u32>> core::fmt::Debug for ProviderVerdict<A, M> {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		f.debug_struct("ProviderVerdict")
+			.field("provider", &self.provider)
+			.field("digest", &self.digest)
+			.field("devices", &self.devices.as_slice())
+			.finish()
+	}
 }
 
 /// A proof that a committed row is wrong: the row's values and path, and the column whose

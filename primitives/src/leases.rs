@@ -384,19 +384,6 @@ sp_api::decl_runtime_apis! {
 	}
 }
 
-#[cfg(test)]
-mod tests {
-	use super::*;
-
-	#[test]
-	fn reasons_and_filters_read_from_json() {
-		let r: CloseReason = serde_json::from_str(r#"{"providerFault":"unreachable"}"#).unwrap();
-		assert_eq!(r, CloseReason::ProviderFault(FaultKind::Unreachable));
-		let f: LeaseFilter<u64> = serde_json::from_str(r#"{"status":"low"}"#).unwrap();
-		assert_eq!(f, LeaseFilter { status: Some(LeaseStatus::Low), ..Default::default() });
-	}
-}
-
 /// What attestation needs of the lease market: a lease's start (for a device's share in a
 /// census), closing a faulty provider's leases with refunds and compensation, and whether
 /// standing is required.
@@ -439,5 +426,18 @@ impl<AccountId> LeaseFaults<AccountId> for () {
 	}
 	fn fault_leases_weight(_: u32) -> sp_runtime::Weight {
 		sp_runtime::Weight::zero()
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn reasons_and_filters_read_from_json() {
+		let r: CloseReason = serde_json::from_str(r#"{"providerFault":"unreachable"}"#).unwrap();
+		assert_eq!(r, CloseReason::ProviderFault(FaultKind::Unreachable));
+		let f: LeaseFilter<u64> = serde_json::from_str(r#"{"status":"low"}"#).unwrap();
+		assert_eq!(f, LeaseFilter { status: Some(LeaseStatus::Low), ..Default::default() });
 	}
 }

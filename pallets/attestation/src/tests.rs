@@ -1,0 +1,957 @@
+//! Tests of the attestation pallet: parameters and calibrations, epochs, openings, commits.
+
+use crate::{
+	codes, mock::*, Calibration, CloseCursor, Commits, CurrentEpoch, Error, Event, LockedUntil,
+	OpenRound, Params, PendingCalibration, ProviderLockedUntil, RoundResults, RoundVetoes, Rounds,
+	Snapshots, SpIoBlake2, Standing, ValidatorStats, Votes,
+};
+use codec::Encode;
+use crucible_primitives::{
+	attestation::{
+		self, AttestationParams, AttestationStanding, DeviceCommit, Outcome, ProviderVerdict,
+		Share, Verdict, VoteBits,
+	},
+	challenge::seeds,
+	leases::FaultKind,
+	providers::{DeviceState, DeviceUse, ProviderRegistry, ProviderStatus, ReputationEvent},
+	AccountId,
+};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{Authorize, Hooks},
+	BoundedVec,
+};
+use sp_core::{sr25519, Pair, H256};
+use sp_runtime::{
+	traits::BadOrigin,
+	transaction_validity::{
+		InvalidTransaction, TransactionSource, TransactionValidityError,
+		TransactionValidityWithRefund,
+	},
+	Perbill,
+};
+
+/// The dev CPU model's rows at 1 GOPS: full and at the 25 % leased share.
+const FULL_ROWS: u32 = 3_815;
+const LEASED_ROWS: u32 = 954;
+
+fn events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::Attestation(e) => Some(e),
+			_ => None,
+		})
+		.collect()
+}
+
+fn root_origin() -> RuntimeOrigin {
+	RuntimeOrigin::root()
+}
+
+fn authorized() -> RuntimeOrigin {
+	RuntimeOrigin::from(frame_system::RawOrigin::<AccountId>::Authorized)
+}
+
+/// Runs to the first opening (block 12 with the dev parameters) and returns round 0's record.
+fn open_first_round() -> crate::types::RoundRecord {
+	run_to(12);
+	Rounds::<Test>::get(0).expect("round 0 opened at block 12")
+}
+
+fn entry(device: u32, share: Share, rows: u32) -> DeviceCommit {
+	DeviceCommit { device, share, rows, root: H256::repeat_byte(device as u8 + 1) }
+}
+
+/// A commit call of provider `seed`, signed by `signer` over `genesis`.
+fn commit_call(
+	round: u64,
+	seed: u8,
+	devices: Vec<DeviceCommit>,
+	signer: &sr25519::Pair,
+	genesis: H256,
+) -> crate::Call<Test> {
+	let record = Rounds::<Test>::get(round).unwrap_or_else(|| Rounds::<Test>::get(0).unwrap());
+	let devices: BoundedVec<_, _> = devices.try_into().unwrap();
+	let payload = attestation::commit_payload(
+		&genesis,
+		round,
+		&record.round_seed,
+		&record.epoch_seed,
+		&account(seed),
+		&devices,
+	);
+	crate::Call::commit {
+		round,
+		round_seed: record.round_seed,
+		epoch_seed: record.epoch_seed,
+		provider: account(seed),
+		devices,
+		signature: signer.sign(&payload),
+	}
+}
+
+fn signed_commit(seed: u8, devices: Vec<DeviceCommit>) -> crate::Call<Test> {
+	commit_call(0, seed, devices, &worker(seed), Attestation::genesis_hash())
+}
+
+fn authorize(call: &crate::Call<Test>) -> TransactionValidityWithRefund {
+	call.authorize(TransactionSource::External).expect("commit is an authorized call")
+}
+
+fn refused(code: u8) -> TransactionValidityWithRefund {
+	Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(code)))
+}
+
+fn dispatch(call: crate::Call<Test>) -> sp_runtime::DispatchResult {
+	match call {
+		crate::Call::commit { round, round_seed, epoch_seed, provider, devices, signature } => {
+			Attestation::commit(
+				authorized(),
+				round,
+				round_seed,
+				epoch_seed,
+				provider,
+				devices,
+				signature,
+			)
+		}
+		_ => unreachable!("only commits here"),
+	}
+}
+
+#[test]
+fn parameters_are_validated_and_scheduled() {
+	new_test_ext(1).execute_with(|| {
+		let dev = AttestationParams::dev();
+		assert_noop!(
+			Attestation::set_params(RuntimeOrigin::signed(account(1)), dev.clone()),
+			BadOrigin
+		);
+		for (p, e) in [
+			(AttestationParams { k: 65, ..dev.clone() }, Error::<Test>::BadShape),
+			(AttestationParams { min_round_gap: 13, ..dev.clone() }, Error::<Test>::BadGaps),
+			(
+				AttestationParams { pass_quorum: Perbill::one(), ..dev.clone() },
+				Error::<Test>::BadQuorum,
+			),
+			(AttestationParams { target_ms: 0, ..dev.clone() }, Error::<Test>::BadWindow),
+			(
+				AttestationParams { default_rate: Perbill::zero(), ..dev.clone() },
+				Error::<Test>::BadRate,
+			),
+			(AttestationParams { sample_rows: 65, ..dev.clone() }, Error::<Test>::TooManyRows),
+		] {
+			assert_noop!(Attestation::set_params(root_origin(), p), e);
+		}
+		run_to(1);
+		// Timing from the next opening, K, N and the epoch length from the next epoch.
+		let new = AttestationParams {
+			k: 2_048,
+			n: 128,
+			epoch_length: 200,
+			target_ms: 4_000,
+			min_round_gap: 20,
+			max_round_gap: 20,
+			..dev.clone()
+		};
+		assert_ok!(Attestation::set_params(root_origin(), new.clone()));
+		assert_eq!(events().last(), Some(&Event::ParamsScheduled { params: new.clone() }));
+		assert_eq!(Params::<Test>::get(), dev);
+		run_to(12);
+		let round = Rounds::<Test>::get(0).unwrap();
+		assert_eq!(round.target_ms, 4_000, "timing applied at the opening");
+		assert_eq!((round.shape.k, round.shape.n), (1_024, 256), "the shape waits for the epoch");
+		let now = Params::<Test>::get();
+		assert_eq!((now.k, now.n, now.epoch_length, now.min_round_gap), (1_024, 256, 100, 20));
+		run_to(101);
+		let epoch = CurrentEpoch::<Test>::get().unwrap();
+		assert_eq!((epoch.index, epoch.start, epoch.length), (1, 101, 200));
+		assert_eq!((epoch.shape.k, epoch.shape.n), (2_048, 128));
+		assert_eq!(Params::<Test>::get(), new);
+	});
+}
+
+#[test]
+fn calibrations_apply_at_the_next_epoch() {
+	new_test_ext(1).execute_with(|| {
+		assert_eq!(Calibration::<Test>::get(CPU), Some(1), "genesis calibration");
+		assert_noop!(
+			Attestation::set_calibration(root_origin(), 77, 5),
+			Error::<Test>::UnknownModel
+		);
+		assert_noop!(Attestation::set_calibration(root_origin(), H100, 0), Error::<Test>::ZeroRate);
+		assert_noop!(
+			Attestation::set_calibration(RuntimeOrigin::signed(account(1)), H100, 5),
+			BadOrigin
+		);
+		run_to(1);
+		assert_ok!(Attestation::set_calibration(root_origin(), H100, 1_500_000));
+		assert_eq!(Calibration::<Test>::get(H100), None);
+		assert_eq!(PendingCalibration::<Test>::get(H100), Some(1_500_000));
+		run_to(100);
+		assert_eq!(Calibration::<Test>::get(H100), None);
+		run_to(101);
+		assert_eq!(Calibration::<Test>::get(H100), Some(1_500_000));
+		assert_eq!(PendingCalibration::<Test>::count(), 0);
+	});
+}
+
+#[test]
+fn epochs_start_at_block_1_and_every_length_blocks_with_their_seed() {
+	new_test_ext(1).execute_with(|| {
+		run_to(1);
+		let e0 = CurrentEpoch::<Test>::get().unwrap();
+		let genesis = Attestation::genesis_hash();
+		let parent = System::parent_hash();
+		assert_eq!(e0.index, 0);
+		assert_eq!(e0.start, 1);
+		assert_eq!(e0.seed.0, seeds::epoch_seed::<SpIoBlake2>(&genesis.0, 0, &parent.0));
+		assert!(events().contains(&Event::EpochStarted {
+			epoch: 0,
+			seed: e0.seed,
+			k: 1_024,
+			n: 256
+		}));
+		run_to(100);
+		assert_eq!(CurrentEpoch::<Test>::get().unwrap().index, 0);
+		run_to(101);
+		let e1 = CurrentEpoch::<Test>::get().unwrap();
+		assert_eq!((e1.index, e1.start), (1, 101));
+		assert_ne!(e1.seed, e0.seed);
+	});
+}
+
+#[test]
+fn a_round_opens_at_the_gap_with_its_snapshot_and_deadlines() {
+	new_test_ext(3).execute_with(|| {
+		run_to(11);
+		assert_eq!(Rounds::<Test>::get(0), None);
+		let r = open_first_round();
+		let genesis = Attestation::genesis_hash();
+		assert_eq!(r.opened_at, 12);
+		assert_eq!(
+			r.round_seed.0,
+			seeds::round_seed::<SpIoBlake2>(&genesis.0, 0, &System::parent_hash().0)
+		);
+		assert_eq!(r.epoch_seed, CurrentEpoch::<Test>::get().unwrap().seed);
+		// D = 4; the check window is max(4, v + 2) = 5 with three validators.
+		assert_eq!((r.commit_deadline, r.close_at, r.fraud_deadline), (16, 21, 81));
+		assert_eq!(r.validators, 3);
+		let snapshot = Snapshots::<Test>::get(0).unwrap();
+		assert_eq!(snapshot.len(), 3);
+		assert_eq!(snapshot[2], (account(102), validator_key(2)));
+		assert!(events().contains(&Event::RoundOpened {
+			round: 0,
+			epoch: 0,
+			seed: r.round_seed,
+			deadline: 16,
+			close: 21,
+			validators: 3,
+		}));
+		// No second round before the first one's close has completed (at c = 21, with no
+		// provider to visit); then the next one opens 12 blocks after the first.
+		run_to(20);
+		assert_eq!(OpenRound::<Test>::get(), Some(0));
+		run_to(21);
+		assert_eq!(OpenRound::<Test>::get(), None);
+		assert!(events().contains(&Event::RoundClosed {
+			round: 0,
+			passed: 0,
+			vetoed: 0,
+			unverified: 0,
+			proven: 0,
+			uncommitted: 0
+		}));
+		run_to(24);
+		assert_eq!(Rounds::<Test>::get(1).map(|r| r.opened_at), Some(24));
+	});
+}
+
+#[test]
+fn openings_follow_the_hazard_drawn_from_the_parent_hash() {
+	new_test_ext(1).execute_with(|| {
+		let p = AttestationParams {
+			min_round_gap: 3,
+			round_hazard: 4,
+			max_round_gap: 30,
+			..AttestationParams::dev()
+		};
+		Params::<Test>::put(&p);
+		// The first block at or after the minimum gap whose parent hash draws an opening.
+		let mut expected = None;
+		for n in 1..=30u64 {
+			let parent = H256::from_low_u64_be(n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+			if n >= 3 && seeds::hazard_opens::<SpIoBlake2>(&parent.0, 4) {
+				expected = Some(n as u32);
+				break;
+			}
+		}
+		let expected = expected.unwrap_or(30);
+		run_to(30);
+		assert_eq!(Rounds::<Test>::get(0).map(|r| r.opened_at), Some(expected));
+	});
+}
+
+#[test]
+fn an_honest_commit_is_authorized_and_stored_with_its_digest_and_locks() {
+	new_test_ext(1).execute_with(|| {
+		provider(1, 0, &[(0, CPU, DeviceState::Free, 0), (1, CPU, DeviceState::Free, 5)]);
+		let r = open_first_round();
+		run_to(13);
+		let devices = vec![entry(0, Share::Full, FULL_ROWS), entry(1, Share::Full, FULL_ROWS)];
+		let call = signed_commit(1, devices.clone());
+		let (valid, refund) = authorize(&call).expect("an honest commit is valid");
+		assert_eq!(valid.priority, u64::MAX);
+		assert_eq!(valid.provides, vec![(b"crucible/attest/commit", 0u64, account(1)).encode()]);
+		assert_eq!(valid.longevity, 4, "until the commit deadline (block 16)");
+		assert_eq!(refund, sp_runtime::Weight::zero());
+		assert_ok!(dispatch(call.clone()));
+		let stored = Commits::<Test>::get(0, account(1)).unwrap();
+		let digest = attestation::commit_digest(&r.round_seed, &account(1), &devices);
+		assert_eq!(stored.digest, digest);
+		assert_eq!(stored.devices.to_vec(), devices);
+		assert_eq!(stored.at, 13);
+		assert_eq!(LockedUntil::<Test>::get(account(1), 0), Some(r.fraud_deadline));
+		assert_eq!(LockedUntil::<Test>::get(account(1), 1), Some(r.fraud_deadline));
+		assert_eq!(ProviderLockedUntil::<Test>::get(account(1)), Some(r.fraud_deadline));
+		assert_eq!(
+			events().last(),
+			Some(&Event::Committed { round: 0, provider: account(1), devices: 2, digest })
+		);
+		// Once per round and provider.
+		assert_eq!(authorize(&call), refused(codes::ALREADY_COMMITTED));
+		assert_noop!(dispatch(call), Error::<Test>::AlreadyCommitted);
+	});
+}
+
+#[test]
+fn authorize_refuses_every_bad_commit_before_it_enters_a_block() {
+	new_test_ext(1).execute_with(|| {
+		provider(1, 0, &[(0, CPU, DeviceState::Free, 0)]);
+		provider(2, 0, &[(0, CPU, DeviceState::Free, 0)]);
+		let devices = vec![entry(0, Share::Full, FULL_ROWS)];
+		let genesis = Attestation::genesis_hash();
+		run_to(12);
+		// At the opening block itself: too early.
+		assert_eq!(authorize(&signed_commit(1, devices.clone())), refused(codes::WRONG_PHASE));
+		run_to(13);
+		let r = Rounds::<Test>::get(0).unwrap();
+		// Unknown round.
+		assert_eq!(
+			authorize(&commit_call(5, 1, devices.clone(), &worker(1), genesis)),
+			refused(codes::UNKNOWN_ROUND)
+		);
+		// Another fork's seeds.
+		let mut call = signed_commit(1, devices.clone());
+		if let crate::Call::commit { round_seed, .. } = &mut call {
+			*round_seed = H256::repeat_byte(9);
+		}
+		assert_eq!(authorize(&call), refused(codes::SEED_MISMATCH));
+		let mut call = signed_commit(1, devices.clone());
+		if let crate::Call::commit { epoch_seed, .. } = &mut call {
+			*epoch_seed = H256::repeat_byte(9);
+		}
+		assert_eq!(authorize(&call), refused(codes::SEED_MISMATCH));
+		// Signed by another key, over another chain's genesis, or over other devices.
+		assert_eq!(
+			authorize(&commit_call(0, 1, devices.clone(), &worker(2), genesis)),
+			refused(codes::BAD_SIGNATURE)
+		);
+		assert_eq!(
+			authorize(&commit_call(0, 1, devices.clone(), &worker(1), H256::repeat_byte(7))),
+			refused(codes::BAD_SIGNATURE)
+		);
+		let mut call = signed_commit(1, devices.clone());
+		if let crate::Call::commit { devices: d, .. } = &mut call {
+			d[0].rows += 1;
+		}
+		assert_eq!(authorize(&call), refused(codes::BAD_SIGNATURE));
+		// Not a provider; not Active.
+		assert_eq!(
+			authorize(&commit_call(0, 3, devices.clone(), &worker(3), genesis)),
+			refused(codes::NOT_A_PROVIDER)
+		);
+		set_status(2, ProviderStatus::Suspended);
+		assert_eq!(
+			authorize(&signed_commit(2, devices.clone())),
+			refused(codes::PROVIDER_NOT_ACTIVE)
+		);
+		// A signed origin cannot dispatch it.
+		let call = signed_commit(1, devices.clone());
+		if let crate::Call::commit { round, round_seed, epoch_seed, provider, devices, signature } =
+			call.clone()
+		{
+			assert_noop!(
+				Attestation::commit(
+					RuntimeOrigin::signed(account(1)),
+					round,
+					round_seed,
+					epoch_seed,
+					provider,
+					devices,
+					signature
+				),
+				BadOrigin
+			);
+		}
+		// The last block of the window accepts it; the next refuses it.
+		run_to(r.commit_deadline.into());
+		assert!(authorize(&call).is_ok());
+		run_to((r.commit_deadline + 1).into());
+		assert_eq!(authorize(&call), refused(codes::WRONG_PHASE));
+		assert_noop!(dispatch(call), Error::<Test>::WrongPhase);
+	});
+}
+
+#[test]
+fn dispatch_drops_entries_that_are_not_the_devices_due_work() {
+	new_test_ext(1).execute_with(|| {
+		let leased_before = DeviceState::InUse(DeviceUse::Leased(1));
+		let leased_at_open = DeviceState::InUse(DeviceUse::Leased(2));
+		lease(1, 5);
+		lease(2, 12);
+		provider(
+			1,
+			0,
+			&[
+				(0, CPU, DeviceState::Free, 0),
+				(1, CPU, leased_before, 0),
+				(2, CPU, leased_at_open, 0),
+				(3, CPU, DeviceState::Free, 12),
+				(4, H100, DeviceState::Free, 0),
+			],
+		);
+		let r = open_first_round();
+		run_to(13);
+		let h100_rows = crate::round::rows(989_500, &r, Share::Full);
+		let submitted = vec![
+			entry(0, Share::Full, FULL_ROWS),
+			entry(0, Share::Full, FULL_ROWS),
+			entry(1, Share::Full, FULL_ROWS),
+			entry(2, Share::Full, FULL_ROWS),
+			entry(3, Share::Full, FULL_ROWS),
+			entry(4, Share::Full, h100_rows + 1),
+			entry(9, Share::Full, FULL_ROWS),
+		];
+		let call = signed_commit(1, submitted);
+		assert!(authorize(&call).is_ok(), "a commit's entries are checked at dispatch");
+		assert_ok!(dispatch(call));
+		let stored = Commits::<Test>::get(0, account(1)).unwrap();
+		assert_eq!(
+			stored.devices.to_vec(),
+			vec![entry(0, Share::Full, FULL_ROWS), entry(2, Share::Full, FULL_ROWS)]
+		);
+		assert_eq!(
+			stored.digest,
+			attestation::commit_digest(&r.round_seed, &account(1), &stored.devices)
+		);
+		let refusals: Vec<(u32, Error<Test>)> = events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::CommitEntryRefused { device, reason, .. } => Some((device, reason)),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(
+			refusals,
+			vec![
+				(0, Error::<Test>::DuplicateDevice),
+				(1, Error::<Test>::WrongShare),
+				(3, Error::<Test>::DeviceNotDue),
+				(4, Error::<Test>::WrongRowCount),
+				(9, Error::<Test>::UnknownDevice),
+			]
+		);
+		// Left-out devices are not locked.
+		assert_eq!(LockedUntil::<Test>::get(account(1), 1), None);
+		assert_eq!(LockedUntil::<Test>::get(account(1), 2), Some(r.fraud_deadline));
+	});
+}
+
+#[test]
+fn a_device_leased_before_the_opening_owes_the_leased_share() {
+	new_test_ext(1).execute_with(|| {
+		lease(1, 5);
+		provider(1, 0, &[(0, CPU, DeviceState::InUse(DeviceUse::Leased(1)), 0)]);
+		let r = open_first_round();
+		let view = <Registry as ProviderRegistry<AccountId>>::devices(&account(1))[0];
+		assert_eq!(Attestation::expected(&r, 0, &view), Ok((Share::Leased, LEASED_ROWS)));
+		run_to(13);
+		assert_ok!(dispatch(signed_commit(1, vec![entry(0, Share::Leased, LEASED_ROWS)])));
+		assert_eq!(Commits::<Test>::get(0, account(1)).unwrap().devices.len(), 1);
+		// A provider registered at the opening owes nothing in it.
+		provider(2, 12, &[(0, CPU, DeviceState::Free, 0)]);
+		let view = <Registry as ProviderRegistry<AccountId>>::devices(&account(2))[0];
+		assert_eq!(Attestation::expected(&r, 12, &view), Err(Error::<Test>::DeviceNotDue));
+		// With a zero leased share a leased device is not due.
+		let r0 = crate::types::RoundRecord { leased_share: Perbill::zero(), ..r };
+		let view = <Registry as ProviderRegistry<AccountId>>::devices(&account(1))[0];
+		assert_eq!(Attestation::expected(&r0, 0, &view), Err(Error::<Test>::DeviceNotDue));
+	});
+}
+
+#[test]
+fn the_hooks_run_from_block_1_without_a_provider() {
+	new_test_ext(0).execute_with(|| {
+		Attestation::on_initialize(0);
+		assert_eq!(CurrentEpoch::<Test>::get(), None, "nothing at block 0");
+		run_to(12);
+		assert_eq!(Rounds::<Test>::get(0).map(|r| r.validators), Some(0));
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verdicts and the close.
+
+type Verdicts = BoundedVec<
+	ProviderVerdict<AccountId, MaxDevices>,
+	frame_support::traits::ConstU32<{ attestation::MAX_VERDICT_PROVIDERS }>,
+>;
+
+fn pass_all(seed: u8, round: u64) -> ProviderVerdict<AccountId, MaxDevices> {
+	let stored = Commits::<Test>::get(round, account(seed)).expect("committed");
+	ProviderVerdict {
+		provider: account(seed),
+		digest: stored.digest,
+		devices: stored
+			.devices
+			.iter()
+			.map(|e| (e.device, Verdict::Pass))
+			.collect::<Vec<_>>()
+			.try_into()
+			.unwrap(),
+	}
+}
+
+fn veto(
+	seed: u8,
+	round: u64,
+	device: u32,
+	rows: Vec<u32>,
+) -> ProviderVerdict<AccountId, MaxDevices> {
+	let stored = Commits::<Test>::get(round, account(seed)).expect("committed");
+	ProviderVerdict {
+		provider: account(seed),
+		digest: stored.digest,
+		devices: vec![(device, Verdict::Unavailable { rows: rows.try_into().unwrap() })]
+			.try_into()
+			.unwrap(),
+	}
+}
+
+/// A verdicts call of validator `index`, signed by validator `signer`'s key over `genesis`.
+fn verdicts_call_by(
+	round: u64,
+	index: u32,
+	verdicts: Vec<ProviderVerdict<AccountId, MaxDevices>>,
+	signer: u8,
+	genesis: H256,
+) -> crate::Call<Test> {
+	let record = Rounds::<Test>::get(round).unwrap();
+	let verdicts: Verdicts = verdicts.try_into().unwrap();
+	let payload =
+		attestation::verdicts_payload(&genesis, round, &record.round_seed, index, &verdicts);
+	crate::Call::submit_verdicts {
+		round,
+		round_seed: record.round_seed,
+		validator_index: index,
+		verdicts,
+		signature: validator_pair(signer).sign(&payload).into(),
+	}
+}
+
+fn verdicts_call(
+	round: u64,
+	index: u32,
+	verdicts: Vec<ProviderVerdict<AccountId, MaxDevices>>,
+) -> crate::Call<Test> {
+	verdicts_call_by(round, index, verdicts, index as u8, Attestation::genesis_hash())
+}
+
+fn dispatch_verdicts(call: crate::Call<Test>) -> sp_runtime::DispatchResult {
+	assert!(matches!(call.authorize(TransactionSource::External), Some(Ok(_))), "authorized");
+	match call {
+		crate::Call::submit_verdicts {
+			round,
+			round_seed,
+			validator_index,
+			verdicts,
+			signature,
+		} => Attestation::submit_verdicts(
+			authorized(),
+			round,
+			round_seed,
+			validator_index,
+			verdicts,
+			signature,
+		),
+		_ => unreachable!("only verdicts here"),
+	}
+}
+
+/// Providers 1..=count with one free CPU device each, registered at genesis, committed in
+/// round 0 at block 13.
+fn committed_providers(count: u8) {
+	for seed in 1..=count {
+		provider(seed, 0, &[(0, CPU, DeviceState::Free, 0)]);
+	}
+	let round = Rounds::<Test>::get(0).map(|r| r.opened_at);
+	if round.is_none() {
+		open_first_round();
+	}
+	run_to(13);
+	for seed in 1..=count {
+		assert_ok!(dispatch(signed_commit(seed, vec![entry(0, Share::Full, FULL_ROWS)])));
+	}
+}
+
+fn outcome(seed: u8, device: u32) -> Option<Outcome> {
+	Standing::<Test>::get(account(seed), device).last.map(|(_, o)| o)
+}
+
+fn attested(seed: u8, device: u32) -> bool {
+	<Attestation as AttestationStanding<AccountId>>::is_attested(&account(seed), device)
+}
+
+#[test]
+fn authorize_refuses_every_bad_verdict() {
+	new_test_ext(3).execute_with(|| {
+		committed_providers(2);
+		provider(3, 0, &[(0, CPU, DeviceState::Free, 0)]);
+		let genesis = Attestation::genesis_hash();
+		let good = verdicts_call(0, 1, vec![pass_all(1, 0)]);
+		assert!(authorize(&good).is_ok());
+		let mut call = good.clone();
+		if let crate::Call::submit_verdicts { round_seed, .. } = &mut call {
+			*round_seed = H256::repeat_byte(3);
+		}
+		assert_eq!(authorize(&call), refused(codes::SEED_MISMATCH));
+		assert_eq!(
+			authorize(&verdicts_call_by(0, 5, vec![pass_all(1, 0)], 5, genesis)),
+			refused(codes::NOT_ROUND_VALIDATOR)
+		);
+		assert_eq!(
+			authorize(&verdicts_call_by(0, 1, vec![pass_all(1, 0)], 2, genesis)),
+			refused(codes::BAD_SIGNATURE)
+		);
+		assert_eq!(
+			authorize(&verdicts_call_by(0, 1, vec![pass_all(1, 0)], 1, H256::repeat_byte(7))),
+			refused(codes::BAD_SIGNATURE)
+		);
+		assert_eq!(authorize(&verdicts_call(0, 1, vec![])), refused(codes::EMPTY));
+		// Not committed: a provider, or a device.
+		let mut stranger = pass_all(1, 0);
+		stranger.provider = account(3);
+		assert_eq!(authorize(&verdicts_call(0, 1, vec![stranger])), refused(codes::NOT_COMMITTED));
+		let mut other_device = pass_all(1, 0);
+		other_device.devices = vec![(5, Verdict::Pass)].try_into().unwrap();
+		assert_eq!(
+			authorize(&verdicts_call(0, 1, vec![other_device])),
+			refused(codes::NOT_COMMITTED)
+		);
+		// Another commit than the stored one.
+		let mut stale = pass_all(1, 0);
+		stale.digest = H256::repeat_byte(1);
+		assert_eq!(authorize(&verdicts_call(0, 1, vec![stale])), refused(codes::STALE_DIGEST));
+		// Rows: more than s_v (16 / 3 validators → 6), a repeat, beyond the device, none.
+		let s_v = crucible_primitives::challenge::rows_per_validator(FULL_ROWS, 4, 16, 3);
+		assert_eq!(s_v, 6);
+		assert!(authorize(&verdicts_call(0, 1, vec![veto(1, 0, 0, (0..6).collect())])).is_ok());
+		for rows in [(0..7).collect(), vec![1, 1], vec![FULL_ROWS], vec![]] {
+			assert_eq!(
+				authorize(&verdicts_call(0, 1, vec![veto(1, 0, 0, rows)])),
+				refused(codes::BAD_ROWS)
+			);
+		}
+		// Twice for one provider: in one call, or after the first landed.
+		assert_eq!(
+			authorize(&verdicts_call(0, 1, vec![pass_all(1, 0), pass_all(1, 0)])),
+			refused(codes::ALREADY_VOTED)
+		);
+		assert_ok!(dispatch_verdicts(good.clone()));
+		assert_eq!(authorize(&good), refused(codes::ALREADY_VOTED));
+		// Not at or after the close.
+		let late = verdicts_call(0, 2, vec![pass_all(2, 0)]);
+		assert!(authorize(&late).is_ok());
+		run_to(Rounds::<Test>::get(0).unwrap().close_at.into());
+		assert_eq!(authorize(&late), refused(codes::WRONG_PHASE));
+	});
+}
+
+#[test]
+fn a_validator_counts_once_and_every_veto_is_counted() {
+	new_test_ext(3).execute_with(|| {
+		committed_providers(2);
+		assert_ok!(dispatch_verdicts(verdicts_call(
+			0,
+			0,
+			vec![pass_all(1, 0), veto(2, 0, 0, vec![3, 4])]
+		)));
+		assert_eq!(Votes::<Test>::get((0, account(1)), 0), Some(VoteBits { pass: 1, veto: 0 }));
+		assert_eq!(Votes::<Test>::get((0, account(2)), 0), Some(VoteBits { pass: 0, veto: 1 }));
+		assert_eq!(RoundVetoes::<Test>::get(0, 0), 1);
+		let stats = ValidatorStats::<Test>::get(account(100));
+		assert_eq!((stats.verdicts, stats.vetoes), (2, 1));
+		assert!(events().contains(&Event::Vetoed {
+			round: 0,
+			validator: account(100),
+			provider: account(2),
+			device: 0,
+			rows: 2
+		}));
+		// The same validator again, in a later block, by dispatch alone: skipped.
+		let again = verdicts_call(0, 0, vec![pass_all(2, 0)]);
+		if let crate::Call::submit_verdicts {
+			round,
+			round_seed,
+			validator_index,
+			verdicts,
+			signature,
+		} = again
+		{
+			assert_ok!(Attestation::submit_verdicts(
+				authorized(),
+				round,
+				round_seed,
+				validator_index,
+				verdicts,
+				signature
+			));
+		}
+		assert_eq!(Votes::<Test>::get((0, account(2)), 0), Some(VoteBits { pass: 0, veto: 1 }));
+	});
+}
+
+/// Runs round 0 with `v` validators, `passes` of whom pass provider 1's device (in `order`),
+/// and returns its outcome.
+fn tally_with(v: u8, order: &[u32], quorum: Perbill, previous: Option<Outcome>) -> Outcome {
+	let mut out = None;
+	new_test_ext(v).execute_with(|| {
+		Params::<Test>::mutate(|p| p.pass_quorum = quorum);
+		if let Some(prev) = previous {
+			Standing::<Test>::insert(
+				account(1),
+				0,
+				crate::types::DeviceRecord { last: Some((99, prev)), ..Default::default() },
+			);
+		}
+		committed_providers(1);
+		for i in order {
+			assert_ok!(dispatch_verdicts(verdicts_call(0, *i, vec![pass_all(1, 0)])));
+		}
+		run_to(Rounds::<Test>::get(0).unwrap().close_at.into());
+		out = outcome(1, 0);
+	});
+	out.expect("the device was due")
+}
+
+#[test]
+fn tallies_at_1_3_4_and_32_validators() {
+	let q = Perbill::from_percent(50);
+	assert_eq!(tally_with(1, &[0], q, None), Outcome::Passed(Share::Full));
+	assert_eq!(tally_with(1, &[], q, None), Outcome::Unverified { carried: false });
+	assert_eq!(tally_with(3, &[2, 0], q, None), Outcome::Passed(Share::Full));
+	assert_eq!(tally_with(3, &[1], q, None), Outcome::Unverified { carried: false });
+	assert_eq!(
+		tally_with(4, &[3, 1], q, None),
+		Outcome::Unverified { carried: false },
+		"2 of 4 is not more than half"
+	);
+	assert_eq!(tally_with(4, &[3, 1, 0], q, None), Outcome::Passed(Share::Full));
+	assert_eq!(
+		tally_with(32, &(0..16).collect::<Vec<_>>(), q, None),
+		Outcome::Unverified { carried: false }
+	);
+	assert_eq!(
+		tally_with(32, &(0..17).rev().collect::<Vec<_>>(), q, None),
+		Outcome::Passed(Share::Full)
+	);
+	// A quorum of 0: one vote; an unverified device carries a previous pass, not a carry.
+	assert_eq!(tally_with(32, &[31], Perbill::zero(), None), Outcome::Passed(Share::Full));
+	assert_eq!(
+		tally_with(4, &[0], q, Some(Outcome::Passed(Share::Full))),
+		Outcome::Unverified { carried: true }
+	);
+	assert_eq!(
+		tally_with(4, &[0], q, Some(Outcome::Unverified { carried: true })),
+		Outcome::Unverified { carried: false }
+	);
+}
+
+proptest::proptest! {
+	#![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+	#[test]
+	fn votes_in_any_order_give_the_same_outcome(
+		order in proptest::strategy::Strategy::prop_shuffle(
+			proptest::sample::subsequence((0u32..8).collect::<Vec<_>>(), 0..=8)
+		),
+	) {
+		use proptest::prelude::*;
+		let mut sorted = order.clone();
+		sorted.sort();
+		let q = Perbill::from_percent(50);
+		prop_assert_eq!(tally_with(8, &order, q, None), tally_with(8, &sorted, q, None));
+		let want = if order.len() > 4 { Outcome::Passed(Share::Full) } else { Outcome::Unverified { carried: false } };
+		prop_assert_eq!(tally_with(8, &order, q, None), want);
+	}
+}
+
+#[test]
+fn standing_is_won_by_a_pass_kept_once_by_an_unverified_round_and_lost_by_omission_or_veto() {
+	new_test_ext(1).execute_with(|| {
+		// Providers 1..=3; a close visits 2 a block, so it takes two blocks.
+		committed_providers(3);
+		assert!(!attested(1, 0), "a first-time device has no standing");
+		assert_ok!(dispatch_verdicts(verdicts_call(0, 0, vec![pass_all(1, 0), pass_all(2, 0)])));
+		let close = Rounds::<Test>::get(0).unwrap().close_at;
+		run_to(close.into());
+		assert!(CloseCursor::<Test>::get().is_some(), "the close takes a second block");
+		assert!(!attested(1, 0), "standing changes apply when the close finishes");
+		run_to((close + 1).into());
+		assert_eq!(CloseCursor::<Test>::get(), None);
+		assert!(attested(1, 0) && attested(2, 0));
+		assert_eq!(outcome(3, 0), Some(Outcome::Unverified { carried: false }));
+		assert!(!attested(3, 0));
+		assert_eq!(RoundResults::<Test>::get(0).map(|c| (c.passed, c.unverified)), Some((2, 1)));
+		assert_eq!(
+			REPUTATION.with(|r| r.borrow().clone()),
+			vec![
+				(account(1), ReputationEvent::AttestationPassed),
+				(account(2), ReputationEvent::AttestationPassed)
+			]
+		);
+		// Round 1: provider 1 unverified (carries once), 2 omitted (loses at once), 3 vetoed.
+		run_to(24);
+		run_to(25);
+		assert_ok!(dispatch(commit_call(
+			1,
+			1,
+			vec![entry(0, Share::Full, FULL_ROWS)],
+			&worker(1),
+			Attestation::genesis_hash()
+		)));
+		assert_ok!(dispatch(commit_call(
+			1,
+			3,
+			vec![entry(0, Share::Full, FULL_ROWS)],
+			&worker(3),
+			Attestation::genesis_hash()
+		)));
+		assert_ok!(dispatch_verdicts(verdicts_call(1, 0, vec![veto(3, 1, 0, vec![0])])));
+		let close = Rounds::<Test>::get(1).unwrap().close_at;
+		run_to(close.into());
+		assert!(attested(2, 0), "still the old standing while the close runs");
+		run_to((close + 1).into());
+		assert_eq!(outcome(1, 0), Some(Outcome::Unverified { carried: true }));
+		assert!(attested(1, 0));
+		assert_eq!(outcome(2, 0), Some(Outcome::Uncommitted));
+		assert!(!attested(2, 0));
+		assert_eq!(outcome(3, 0), Some(Outcome::Vetoed));
+		// Round 2: unverified again: the carry does not carry.
+		run_to(36);
+		run_to(37);
+		assert_ok!(dispatch(commit_call(
+			2,
+			1,
+			vec![entry(0, Share::Full, FULL_ROWS)],
+			&worker(1),
+			Attestation::genesis_hash()
+		)));
+		run_to((Rounds::<Test>::get(2).unwrap().close_at + 1).into());
+		assert_eq!(outcome(1, 0), Some(Outcome::Unverified { carried: false }));
+		assert!(!attested(1, 0));
+		// A provider that is not Active has no standing whatever its devices did.
+		Standing::<Test>::insert(
+			account(1),
+			0,
+			crate::types::DeviceRecord {
+				last: Some((2, Outcome::Passed(Share::Full))),
+				..Default::default()
+			},
+		);
+		assert!(attested(1, 0));
+		set_status(1, ProviderStatus::Suspended);
+		assert!(!attested(1, 0));
+	});
+}
+
+#[test]
+fn missed_censuses_fault_a_lease_unless_attestation_is_not_required() {
+	for required in [true, false] {
+		new_test_ext(1).execute_with(|| {
+			ATTESTATION_REQUIRED.with(|r| *r.borrow_mut() = required);
+			lease(1, 5);
+			provider(1, 0, &[(0, CPU, DeviceState::InUse(DeviceUse::Leased(1)), 0)]);
+			// Round 0: missed (no commit). Round 1: missed again: the lease is faulted.
+			run_to(20);
+			assert!(events().contains(&Event::LeaseMissedCensus {
+				round: 0,
+				provider: account(1),
+				device: 0,
+				misses: 1
+			}));
+			assert_eq!(FAULTS.with(|f| f.borrow().len()), 0);
+			run_to(32);
+			assert!(events().contains(&Event::LeaseMissedCensus {
+				round: 1,
+				provider: account(1),
+				device: 0,
+				misses: 2
+			}));
+			let faults = FAULTS.with(|f| f.borrow().clone());
+			if required {
+				assert_eq!(faults, vec![(account(1), Some(vec![0]), FaultKind::Unreachable)]);
+				assert_eq!(Standing::<Test>::get(account(1), 0).missed_leased, 0);
+			} else {
+				assert!(faults.is_empty());
+			}
+		});
+	}
+	// A pass resets the count.
+	new_test_ext(1).execute_with(|| {
+		lease(1, 5);
+		provider(1, 0, &[(0, CPU, DeviceState::InUse(DeviceUse::Leased(1)), 0)]);
+		run_to(21);
+		run_to(25);
+		assert_ok!(dispatch(commit_call(
+			1,
+			1,
+			vec![entry(0, Share::Leased, LEASED_ROWS)],
+			&worker(1),
+			Attestation::genesis_hash()
+		)));
+		assert_ok!(dispatch_verdicts(verdicts_call(1, 0, vec![pass_all(1, 1)])));
+		run_to(33);
+		assert_eq!(outcome(1, 0), Some(Outcome::Passed(Share::Leased)));
+		assert_eq!(Standing::<Test>::get(account(1), 0).missed_leased, 0);
+	});
+}
+
+#[test]
+fn locks_last_until_the_fraud_deadline_and_removal_forgets_standing() {
+	new_test_ext(1).execute_with(|| {
+		committed_providers(1);
+		let r = Rounds::<Test>::get(0).unwrap();
+		type S = Attestation;
+		assert!(<S as AttestationStanding<AccountId>>::is_locked(&account(1), 0));
+		assert!(<S as AttestationStanding<AccountId>>::provider_locked(&account(1)));
+		assert!(!<S as AttestationStanding<AccountId>>::is_locked(&account(2), 0));
+		run_to(r.fraud_deadline.into());
+		assert!(<S as AttestationStanding<AccountId>>::is_locked(&account(1), 0));
+		run_to((r.fraud_deadline + 1).into());
+		assert!(!<S as AttestationStanding<AccountId>>::is_locked(&account(1), 0));
+		assert!(!<S as AttestationStanding<AccountId>>::provider_locked(&account(1)));
+		Standing::<Test>::insert(
+			account(1),
+			0,
+			crate::types::DeviceRecord {
+				last: Some((0, Outcome::Passed(Share::Full))),
+				..Default::default()
+			},
+		);
+		<S as AttestationStanding<AccountId>>::on_devices_removed(&account(1), &[0]);
+		assert_eq!(Standing::<Test>::get(account(1), 0), Default::default());
+		assert_eq!(<S as AttestationStanding<AccountId>>::last_failure(&account(1)), None);
+	});
+}
