@@ -37,6 +37,18 @@
 //!   once (`VoteBits`); every `Unavailable` is a veto, counted per validator per round and in
 //!   total.
 //!
+//! - `report_fraud(proof, validator_index, signature)`: an authorized General transaction signed
+//!   by a snapshot key over `attestation::fraud_payload`, from the commit's inclusion to the
+//!   round's fraud deadline, once per (round, provider, device). `authorize` verifies the proof
+//!   fully in O(K + N + log rows): the row's leaf and path lead to the committed root, and the
+//!   named entry is out of range or differs from its recomputation; an invalid proof never
+//!   enters a block. Another validator can copy and re-sign a proof to take the reward: the
+//!   first included wins. Dispatch: the provider's open leases close as
+//!   `ProviderFault(WrongResults)` (refund and compensation from the bond, tenants first), then
+//!   `fraud_slash` of the bond still held is slashed, `reporter_share` of it to the reporter and
+//!   the rest to the treasury, the provider is suspended if Active, the device's outcome is
+//!   `Proven`, and the provider is counted `AttestationFailed` with its failure block recorded.
+//!
 //! ## The close
 //! From c on, a cursor over the registry's providers (`ClosePerBlock` a block in
 //! `on_initialize`) decides each due device: `Proven` if a fraud proof landed, else `Vetoed` if
@@ -65,12 +77,18 @@
 //! | 11 | the validator already gave its verdicts on the provider |
 //! | 12 | rows: more than s_v, repeated, or beyond the device's |
 //! | 13 | no verdicts |
+//! | 14 | the fraud window has closed |
+//! | 15 | a fraud proof already landed for the device in the round |
+//! | 16 | the proof's row is beyond the device's rows, or its values are not N long |
+//! | 17 | the proof's path does not lead to the committed root |
+//! | 18 | the proven entry is in range and right |
 //!
 //! ## Status (issue 17, in progress)
 //! This crate has the parameters, calibrations, epochs, round openings with their snapshot,
-//! commits, verdicts and the close (standing, misses, lease faults, reputation). Fraud proofs
-//! and their consequences, pruning, the off-chain worker, benchmarks, the session key handler,
-//! the runtime API and the runtime wiring come next; the pallet is not in the runtime yet.
+//! commits, verdicts, fraud proofs with their consequences, and the close (standing, misses,
+//! lease faults, reputation). Pruning, the off-chain worker, benchmarks, the session key
+//! handler, the runtime API and the runtime wiring come next; the pallet is not in the runtime
+//! yet.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -128,6 +146,16 @@ pub mod codes {
 	pub const BAD_ROWS: u8 = 12;
 	/// No verdicts.
 	pub const EMPTY: u8 = 13;
+	/// The fraud window has closed.
+	pub const FRAUD_WINDOW_CLOSED: u8 = 14;
+	/// A fraud proof already landed for the device in the round.
+	pub const ALREADY_PROVEN: u8 = 15;
+	/// The proof's row is beyond the device's rows, or its values are not N long.
+	pub const ROW_OUT_OF_RANGE: u8 = 16;
+	/// The proof's path does not lead to the committed root.
+	pub const BAD_PATH: u8 = 17;
+	/// The proven entry is in range and right.
+	pub const NOT_FRAUD: u8 = 18;
 }
 
 #[frame_support::pallet]
@@ -137,12 +165,16 @@ pub mod pallet {
 	use crucible_primitives::{
 		attestation::{
 			self, AttestationKey, AttestationParams, AttestationSignature, DeviceCommit,
-			ParamsError, ProviderVerdict, Verdict, VoteBits, MAX_VALIDATORS, MAX_VERDICT_PROVIDERS,
+			FraudProof, ParamsError, ProviderVerdict, Verdict, VoteBits, MAX_VALIDATORS,
+			MAX_VERDICT_PROVIDERS,
 		},
-		challenge::{seeds, Shape},
-		leases::LeaseFaults,
-		providers::{DeviceId, GpuModelId, ProviderRegistry, ProviderStatus, Reputation},
-		AccountId, BlockNumber,
+		challenge::{matrix, merkle, seeds, Shape},
+		leases::{FaultKind, LeaseFaults},
+		providers::{
+			DeviceId, GpuModelId, ProviderRegistry, ProviderStatus, Reputation, ReputationEvent,
+			SlashReason, Slashing,
+		},
+		AccountId, Balance, BlockNumber,
 	};
 	use frame_support::{
 		dispatch::DispatchResult,
@@ -161,6 +193,10 @@ pub mod pallet {
 
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
 
+	/// The most leases a fraud proof's dispatch is charged for closing (refunded to what it
+	/// closed).
+	pub const MAX_FAULTED_LEASES: u32 = 64;
+
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
@@ -173,6 +209,8 @@ pub mod pallet {
 		type Leases: LeaseFaults<AccountId>;
 		/// Reputation counters of providers.
 		type Reputation: Reputation<AccountId>;
+		/// Slashes provider bonds.
+		type Slashing: Slashing<AccountId>;
 		/// Sets parameters and calibrations (the market-admin track).
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// The most devices a provider has (the registry's bound).
@@ -450,6 +488,29 @@ pub mod pallet {
 			/// Misses in a row.
 			misses: u32,
 		},
+		/// A fraud proof landed.
+		FraudProven {
+			/// The round.
+			round: u64,
+			/// The provider.
+			provider: AccountId,
+			/// The device.
+			device: DeviceId,
+			/// The row.
+			row: u32,
+			/// The wrong column.
+			column: u32,
+			/// The reporter (snapshot account).
+			reporter: AccountId,
+			/// CRU slashed in all (reporter and treasury).
+			slashed: Balance,
+			/// Of it, to the reporter.
+			to_reporter: Balance,
+			/// Leases closed as `ProviderFault(WrongResults)`.
+			leases_faulted: u32,
+			/// Compensation paid to their tenants from the bond.
+			compensation: Balance,
+		},
 		/// A round's close completed.
 		RoundClosed {
 			/// The round.
@@ -575,6 +636,14 @@ pub mod pallet {
 		}
 	}
 
+	/// A commit's entries.
+	pub type CommitEntries<T> = BoundedVec<DeviceCommit, <T as Config>::MaxDevices>;
+	/// A validator's verdicts in one call.
+	pub type VerdictsOf<T> = BoundedVec<
+		ProviderVerdict<AccountId, <T as Config>::MaxDevices>,
+		ConstU32<MAX_VERDICT_PROVIDERS>,
+	>;
+
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Set the parameters (admin): validated, then timing from the next opening, K, N and
@@ -619,7 +688,7 @@ pub mod pallet {
 			round_seed: H256,
 			epoch_seed: H256,
 			provider: AccountId,
-			devices: BoundedVec<DeviceCommit, T::MaxDevices>,
+			devices: CommitEntries<T>,
 			signature: sr25519::Signature,
 		) -> DispatchResult {
 			frame_system::ensure_authorized(origin)?;
@@ -686,10 +755,7 @@ pub mod pallet {
 			round: u64,
 			round_seed: H256,
 			validator_index: u32,
-			verdicts: BoundedVec<
-				ProviderVerdict<AccountId, T::MaxDevices>,
-				ConstU32<MAX_VERDICT_PROVIDERS>,
-			>,
+			verdicts: VerdictsOf<T>,
 			signature: AttestationSignature,
 		) -> DispatchResult {
 			frame_system::ensure_authorized(origin)?;
@@ -738,6 +804,71 @@ pub mod pallet {
 			Self::deposit_event(Event::VerdictsSubmitted { round, validator, providers: counted });
 			Ok(())
 		}
+
+		/// A fraud proof, in an authorized General transaction (see the crate docs).
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::report_fraud(MAX_FAULTED_LEASES))]
+		#[pallet::authorize(Pallet::<T>::authorize_report_fraud)]
+		#[pallet::weight_of_authorize(T::WeightInfo::authorize_report_fraud(
+			crucible_primitives::challenge::MAX_K,
+			crucible_primitives::challenge::MAX_N
+		))]
+		pub fn report_fraud(
+			origin: OriginFor<T>,
+			proof: FraudProof<AccountId>,
+			validator_index: u32,
+			signature: AttestationSignature,
+		) -> DispatchResultWithPostInfo {
+			frame_system::ensure_authorized(origin)?;
+			let _ = signature;
+			let (round, provider, device) = (proof.round, proof.provider.clone(), proof.device);
+			ensure!(
+				!Proven::<T>::contains_key((round, provider.clone()), device),
+				Error::<T>::AlreadyProven
+			);
+			let reporter = Snapshots::<T>::get(round)
+				.and_then(|s| s.get(validator_index as usize).map(|(a, _)| a.clone()))
+				.ok_or(Error::<T>::NotRoundValidator)?;
+			// (1) The provider's open leases: refund and compensation from the bond first.
+			let (leases_faulted, compensation) =
+				T::Leases::fault_leases(&provider, None, FaultKind::WrongResults)?;
+			// (2) `fraud_slash` of the bond still held, `reporter_share` of it to the reporter.
+			let params = Params::<T>::get();
+			let held = T::Registry::attestation_view(&provider).map(|v| v.bond_held).unwrap_or(0);
+			let total = params.fraud_slash * held;
+			let reporter_part = params.reporter_share * total;
+			let to_reporter =
+				T::Slashing::slash(&provider, reporter_part, Some(&reporter), SlashReason::Fraud)?;
+			let to_treasury = T::Slashing::slash(
+				&provider,
+				total.saturating_sub(reporter_part),
+				None,
+				SlashReason::Fraud,
+			)?;
+			// (3) Suspended if Active.
+			if T::Registry::status(&provider) == Some(ProviderStatus::Active) {
+				let reason = alloc::format!("attestation fraud: round {round}, device {device}");
+				T::Registry::suspend(&provider, reason.as_bytes())?;
+			}
+			// (4) The outcome, reputation, the failure block.
+			Proven::<T>::insert((round, provider.clone()), device, ());
+			T::Reputation::record(&provider, ReputationEvent::AttestationFailed);
+			LastFailure::<T>::insert(&provider, Self::now());
+			ValidatorStats::<T>::mutate(&reporter, |s| s.proofs = s.proofs.saturating_add(1));
+			Self::deposit_event(Event::FraudProven {
+				round,
+				provider,
+				device,
+				row: proof.row,
+				column: proof.column,
+				reporter,
+				slashed: to_reporter.saturating_add(to_treasury),
+				to_reporter,
+				leases_faulted,
+				compensation,
+			});
+			Ok(Some(T::WeightInfo::report_fraud(leases_faulted)).into())
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
@@ -748,10 +879,7 @@ pub mod pallet {
 			round: &u64,
 			round_seed: &H256,
 			validator_index: &u32,
-			verdicts: &BoundedVec<
-				ProviderVerdict<AccountId, T::MaxDevices>,
-				ConstU32<MAX_VERDICT_PROVIDERS>,
-			>,
+			verdicts: &VerdictsOf<T>,
 			signature: &AttestationSignature,
 		) -> TransactionValidityWithRefund {
 			let fail = |code: u8| InvalidTransaction::Custom(code).into();
@@ -837,6 +965,101 @@ pub mod pallet {
 				propagate: true,
 			};
 			Ok((valid, Weight::zero()))
+		}
+
+		/// `authorize` of [`Pallet::report_fraud`]: the window, the index and duplicates, the
+		/// signature, then the proof itself in O(K + N + log rows).
+		pub fn authorize_report_fraud(
+			_source: TransactionSource,
+			proof: &FraudProof<AccountId>,
+			validator_index: &u32,
+			signature: &AttestationSignature,
+		) -> TransactionValidityWithRefund {
+			let fail = |code: u8| InvalidTransaction::Custom(code).into();
+			let record = Rounds::<T>::get(proof.round).ok_or_else(|| fail(codes::UNKNOWN_ROUND))?;
+			let now = Self::now();
+			let commit = Commits::<T>::get(proof.round, &proof.provider)
+				.ok_or_else(|| fail(codes::NOT_COMMITTED))?;
+			if now > record.fraud_deadline {
+				return Err(fail(codes::FRAUD_WINDOW_CLOSED));
+			}
+			let snapshot = Snapshots::<T>::get(proof.round).unwrap_or_default();
+			let (_, key) = snapshot
+				.get(*validator_index as usize)
+				.ok_or_else(|| fail(codes::NOT_ROUND_VALIDATOR))?;
+			if Proven::<T>::contains_key((proof.round, proof.provider.clone()), proof.device) {
+				return Err(fail(codes::ALREADY_PROVEN));
+			}
+			let payload = attestation::fraud_payload(
+				&Self::genesis_hash(),
+				proof.round,
+				&record.round_seed,
+				proof,
+			);
+			use sp_runtime::RuntimeAppPublic;
+			if !key.verify(&payload, signature) {
+				return Err(fail(codes::BAD_SIGNATURE));
+			}
+			let entry = commit
+				.devices
+				.iter()
+				.find(|e| e.device == proof.device)
+				.ok_or_else(|| fail(codes::NOT_COMMITTED))?;
+			Self::check_fraud(&record, entry, proof).map_err(fail)?;
+			let valid = ValidTransaction {
+				priority: TransactionPriority::MAX,
+				requires: Vec::new(),
+				provides: alloc::vec![(
+					b"crucible/attest/fraud",
+					proof.round,
+					&proof.provider,
+					proof.device
+				)
+					.encode()],
+				longevity: u64::from(record.fraud_deadline.saturating_sub(now)).saturating_add(1),
+				propagate: true,
+			};
+			Ok((valid, Weight::zero()))
+		}
+
+		/// Whether `proof` shows a wrong entry of the committed `entry`: `Ok` if its leaf and
+		/// path lead to the root and the named entry is out of range or differs from its
+		/// recomputation, else the failure code.
+		pub fn check_fraud(
+			record: &RoundRecord,
+			entry: &DeviceCommit,
+			proof: &FraudProof<AccountId>,
+		) -> Result<(), u8> {
+			let shape = record.shape;
+			if proof.row >= entry.rows
+				|| proof.values.len() != shape.n as usize
+				|| proof.column >= shape.n
+			{
+				return Err(codes::ROW_OUT_OF_RANGE);
+			}
+			let provider: [u8; 32] = proof.provider.clone().into();
+			let leaf = merkle::leaf::<SpIoBlake2>(
+				proof.round,
+				&provider,
+				proof.device,
+				proof.row,
+				&proof.values,
+			);
+			let path: Vec<[u8; 32]> = proof.path.iter().map(|h| h.0).collect();
+			if !merkle::verify::<SpIoBlake2>(&leaf, proof.row, entry.rows, &path, &entry.root.0) {
+				return Err(codes::BAD_PATH);
+			}
+			let value = proof.values[proof.column as usize];
+			if !matrix::in_range(value, shape) {
+				return Ok(());
+			}
+			let key_a = matrix::key_a::<SpIoBlake2>(&record.round_seed.0, &provider, proof.device);
+			let key_b = matrix::key_b::<SpIoBlake2>(&record.epoch_seed.0);
+			if matrix::recompute_entry(&key_a, &key_b, shape, proof.row, proof.column) != value {
+				Ok(())
+			} else {
+				Err(codes::NOT_FRAUD)
+			}
 		}
 
 		pub(crate) fn now() -> BlockNumber {
@@ -1014,7 +1237,7 @@ pub mod pallet {
 			round_seed: &H256,
 			epoch_seed: &H256,
 			provider: &AccountId,
-			devices: &BoundedVec<DeviceCommit, T::MaxDevices>,
+			devices: &CommitEntries<T>,
 			signature: &sr25519::Signature,
 		) -> TransactionValidityWithRefund {
 			let fail = |code: u8| InvalidTransaction::Custom(code).into();

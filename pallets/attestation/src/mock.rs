@@ -8,6 +8,7 @@ use crucible_primitives::{
 	providers::{
 		AttestationView, DeviceId, DeviceState, DeviceUse, DeviceView, GpuClass, GpuModelId,
 		LeaseId, ProviderRegistry, ProviderStatus, Reputation, ReputationCounters, ReputationEvent,
+		SlashReason, Slashing,
 	},
 	AccountId, Balance, BlockNumber,
 };
@@ -44,12 +45,44 @@ pub struct MockProvider {
 	pub devices: Vec<DeviceView>,
 }
 
+/// A census or fraud fault the mocked market was asked to apply.
+pub type Fault = (AccountId, Option<Vec<DeviceId>>, FaultKind);
+/// A slash the mocked registry applied: (who, amount taken, beneficiary, reason).
+pub type SlashRecord = (AccountId, Balance, Option<AccountId>, SlashReason);
+
 thread_local! {
-	pub static PROVIDERS: RefCell<BTreeMap<AccountId, MockProvider>> = RefCell::new(BTreeMap::new());
-	pub static LEASES: RefCell<BTreeMap<LeaseId, BlockNumber>> = RefCell::new(BTreeMap::new());
-	pub static FAULTS: RefCell<Vec<(AccountId, Option<Vec<DeviceId>>, FaultKind)>> = RefCell::new(Vec::new());
-	pub static REPUTATION: RefCell<Vec<(AccountId, ReputationEvent)>> = RefCell::new(Vec::new());
-	pub static ATTESTATION_REQUIRED: RefCell<bool> = RefCell::new(true);
+	pub static PROVIDERS: RefCell<BTreeMap<AccountId, MockProvider>> = const { RefCell::new(BTreeMap::new()) };
+	pub static LEASES: RefCell<BTreeMap<LeaseId, BlockNumber>> = const { RefCell::new(BTreeMap::new()) };
+	pub static FAULTS: RefCell<Vec<Fault>> = const { RefCell::new(Vec::new()) };
+	pub static REPUTATION: RefCell<Vec<(AccountId, ReputationEvent)>> = const { RefCell::new(Vec::new()) };
+	pub static ATTESTATION_REQUIRED: RefCell<bool> = const { RefCell::new(true) };
+	pub static SLASHES: RefCell<Vec<SlashRecord>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The mocked slashing: lowers the provider's held bond, bounded by it, and logs the slash.
+pub struct Slash;
+
+impl Slashing<AccountId> for Slash {
+	fn slash(
+		who: &AccountId,
+		amount: Balance,
+		beneficiary: Option<&AccountId>,
+		reason: SlashReason,
+	) -> Result<Balance, DispatchError> {
+		let taken = PROVIDERS.with(|p| {
+			let mut p = p.borrow_mut();
+			let held =
+				&mut p.get_mut(who).ok_or(DispatchError::Other("no provider"))?.view.bond_held;
+			let taken = amount.min(*held);
+			*held -= taken;
+			Ok::<_, DispatchError>(taken)
+		})?;
+		SLASHES.with(|s| s.borrow_mut().push((who.clone(), taken, beneficiary.cloned(), reason)));
+		Ok(taken)
+	}
+	fn slash_weight() -> Weight {
+		Weight::zero()
+	}
 }
 
 /// The mocked reputation counters: a log of events.
@@ -189,6 +222,7 @@ impl pallet_attestation::Config for Test {
 	type Registry = Registry;
 	type Leases = Leases;
 	type Reputation = Rep;
+	type Slashing = Slash;
 	type AdminOrigin = frame_system::EnsureRoot<AccountId>;
 	type MaxDevices = MaxDevices;
 	type MaxModels = MaxModels;
@@ -266,6 +300,7 @@ pub fn new_test_ext(validators: u8) -> sp_io::TestExternalities {
 	FAULTS.with(|f| f.borrow_mut().clear());
 	REPUTATION.with(|r| r.borrow_mut().clear());
 	ATTESTATION_REQUIRED.with(|r| *r.borrow_mut() = true);
+	SLASHES.with(|s| s.borrow_mut().clear());
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_attestation::GenesisConfig::<Test> {
 		params: Some(AttestationParams::dev()),

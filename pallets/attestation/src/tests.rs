@@ -955,3 +955,263 @@ fn locks_last_until_the_fraud_deadline_and_removal_forgets_standing() {
 		assert_eq!(<S as AttestationStanding<AccountId>>::last_failure(&account(1)), None);
 	});
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fraud proofs.
+
+use crucible_primitives::{
+	attestation::FraudProof,
+	challenge::{chacha::ChaCha8, matrix, merkle, Blake2Rust},
+	providers::SlashReason,
+};
+
+/// Small challenges for fraud tests: K = N = 64 and a 1 ms target give 123 rows per device.
+fn small_params() -> AttestationParams {
+	AttestationParams { k: 64, n: 64, target_ms: 1, ..AttestationParams::dev() }
+}
+const SMALL_ROWS: u32 = 123;
+
+/// The honest output of device `device` of provider `seed` in `round`, with one entry changed
+/// in each row of `corrupt` before its leaf is hashed (paths verify; only the recomputation
+/// catches it).
+fn output(
+	round: u64,
+	seed: u8,
+	device: u32,
+	corrupt: &[(u32, usize, i32)],
+) -> (Vec<Vec<i32>>, Vec<[u8; 32]>) {
+	let r = Rounds::<Test>::get(round).unwrap();
+	let shape = r.shape;
+	let provider: [u8; 32] = account(seed).into();
+	let key_a = matrix::key_a::<Blake2Rust>(&r.round_seed.0, &provider, device);
+	let key_b = matrix::key_b::<Blake2Rust>(&r.epoch_seed.0);
+	let b = matrix::b_matrix(&ChaCha8::new(&key_b), shape);
+	let mut rows = Vec::new();
+	let mut leaves = Vec::new();
+	for i in 0..SMALL_ROWS {
+		let mut a = vec![0i8; shape.k as usize];
+		matrix::a_row(&ChaCha8::new(&key_a), shape, i, &mut a);
+		let mut c = vec![0i32; shape.n as usize];
+		matrix::c_row(&a, &b, shape, &mut c);
+		for (row, col, value) in corrupt {
+			if *row == i {
+				c[*col] = *value;
+			}
+		}
+		leaves.push(merkle::leaf::<Blake2Rust>(round, &provider, device, i, &c));
+		rows.push(c);
+	}
+	(rows, leaves)
+}
+
+/// Provider 1 with free devices 0 and 1, committed in round 0 with roots over `output` (device
+/// 0 corrupted as given).
+fn fraud_setup(corrupt: &[(u32, usize, i32)]) -> (Vec<Vec<i32>>, Vec<[u8; 32]>) {
+	Params::<Test>::put(small_params());
+	provider(1, 0, &[(0, CPU, DeviceState::Free, 0), (1, CPU, DeviceState::Free, 0)]);
+	run_to(12);
+	run_to(13);
+	let r = Rounds::<Test>::get(0).unwrap();
+	assert_eq!((r.shape.k, r.shape.n), (64, 64));
+	let (rows, leaves) = output(0, 1, 0, corrupt);
+	let root = merkle::root_over::<Blake2Rust>(&leaves, 0, merkle::depth(SMALL_ROWS)).unwrap();
+	let (_, honest) = output(0, 1, 1, &[]);
+	let honest_root =
+		merkle::root_over::<Blake2Rust>(&honest, 0, merkle::depth(SMALL_ROWS)).unwrap();
+	let devices = vec![
+		DeviceCommit { device: 0, share: Share::Full, rows: SMALL_ROWS, root: H256(root) },
+		DeviceCommit { device: 1, share: Share::Full, rows: SMALL_ROWS, root: H256(honest_root) },
+	];
+	assert_ok!(dispatch(signed_commit(1, devices)));
+	(rows, leaves)
+}
+
+fn proof(
+	round: u64,
+	device: u32,
+	row: u32,
+	column: u32,
+	rows: &[Vec<i32>],
+	leaves: &[[u8; 32]],
+) -> FraudProof<AccountId> {
+	let path = merkle::path_over::<Blake2Rust>(leaves, 0, merkle::depth(SMALL_ROWS), row).unwrap();
+	FraudProof {
+		round,
+		provider: account(1),
+		device,
+		row,
+		values: rows[row as usize].clone().try_into().unwrap(),
+		path: path.into_iter().map(H256).collect::<Vec<_>>().try_into().unwrap(),
+		column,
+	}
+}
+
+fn fraud_call_by(proof: FraudProof<AccountId>, index: u32, signer: u8) -> crate::Call<Test> {
+	let r = Rounds::<Test>::get(proof.round).or_else(|| Rounds::<Test>::get(0)).unwrap();
+	let payload = attestation::fraud_payload(
+		&Attestation::genesis_hash(),
+		proof.round,
+		&r.round_seed,
+		&proof,
+	);
+	crate::Call::report_fraud {
+		proof,
+		validator_index: index,
+		signature: validator_pair(signer).sign(&payload).into(),
+	}
+}
+
+fn fraud_call(proof: FraudProof<AccountId>) -> crate::Call<Test> {
+	fraud_call_by(proof, 0, 0)
+}
+
+fn dispatch_fraud(call: crate::Call<Test>) -> sp_runtime::DispatchResult {
+	assert!(matches!(call.authorize(TransactionSource::External), Some(Ok(_))), "authorized");
+	match call {
+		crate::Call::report_fraud { proof, validator_index, signature } => {
+			Attestation::report_fraud(authorized(), proof, validator_index, signature)
+				.map(|_| ())
+				.map_err(|e| e.error)
+		}
+		_ => unreachable!("only fraud proofs here"),
+	}
+}
+
+#[test]
+fn a_proof_of_a_wrong_entry_is_verified_before_it_enters_a_block() {
+	new_test_ext(2).execute_with(|| {
+		let shape_max = 16_129 * 64;
+		let (rows, leaves) = fraud_setup(&[(5, 7, 12_345), (9, 3, shape_max + 1)]);
+		// The corrupted entry, and an out-of-range one, are fraud; a right entry is not.
+		assert!(authorize(&fraud_call(proof(0, 0, 5, 7, &rows, &leaves))).is_ok());
+		assert!(authorize(&fraud_call(proof(0, 0, 9, 3, &rows, &leaves))).is_ok());
+		assert_eq!(
+			authorize(&fraud_call(proof(0, 0, 5, 8, &rows, &leaves))),
+			refused(codes::NOT_FRAUD)
+		);
+		assert_eq!(
+			authorize(&fraud_call(proof(0, 0, 6, 7, &rows, &leaves))),
+			refused(codes::NOT_FRAUD)
+		);
+		// A path that does not lead to the root: another row's path, or tampered values.
+		let mut p = proof(0, 0, 5, 7, &rows, &leaves);
+		p.row = 4;
+		assert_eq!(authorize(&fraud_call(p)), refused(codes::BAD_PATH));
+		let mut p = proof(0, 0, 5, 7, &rows, &leaves);
+		p.values[0] += 1;
+		assert_eq!(authorize(&fraud_call(p)), refused(codes::BAD_PATH));
+		let mut p = proof(0, 0, 5, 7, &rows, &leaves);
+		p.path.pop();
+		assert_eq!(authorize(&fraud_call(p)), refused(codes::BAD_PATH));
+		// The honest device: no fraud anywhere it is claimed.
+		let (honest_rows, honest_leaves) = output(0, 1, 1, &[]);
+		assert_eq!(
+			authorize(&fraud_call(proof(0, 1, 5, 7, &honest_rows, &honest_leaves))),
+			refused(codes::NOT_FRAUD)
+		);
+		// Rows and columns beyond the device's, values not N long.
+		let mut p = proof(0, 0, 5, 7, &rows, &leaves);
+		p.row = SMALL_ROWS;
+		assert_eq!(authorize(&fraud_call(p)), refused(codes::ROW_OUT_OF_RANGE));
+		let mut p = proof(0, 0, 5, 7, &rows, &leaves);
+		p.column = 64;
+		assert_eq!(authorize(&fraud_call(p)), refused(codes::ROW_OUT_OF_RANGE));
+		let mut p = proof(0, 0, 5, 7, &rows, &leaves);
+		p.values.pop();
+		assert_eq!(authorize(&fraud_call(p)), refused(codes::ROW_OUT_OF_RANGE));
+		// Signatures: another key, not in the snapshot, another proof.
+		assert_eq!(
+			authorize(&fraud_call_by(proof(0, 0, 5, 7, &rows, &leaves), 0, 1)),
+			refused(codes::BAD_SIGNATURE)
+		);
+		assert_eq!(
+			authorize(&fraud_call_by(proof(0, 0, 5, 7, &rows, &leaves), 2, 2)),
+			refused(codes::NOT_ROUND_VALIDATOR)
+		);
+		let mut call = fraud_call(proof(0, 0, 5, 7, &rows, &leaves));
+		if let crate::Call::report_fraud { proof, .. } = &mut call {
+			proof.column = 6;
+		}
+		assert_eq!(authorize(&call), refused(codes::BAD_SIGNATURE));
+		// Unknown round; a provider that did not commit.
+		let mut p = proof(0, 0, 5, 7, &rows, &leaves);
+		p.round = 9;
+		assert_eq!(
+			authorize(&fraud_call_by(p.clone(), 0, 0)).err(),
+			refused(codes::UNKNOWN_ROUND).err()
+		);
+		let mut p = proof(0, 0, 5, 7, &rows, &leaves);
+		p.provider = account(2);
+		assert_eq!(authorize(&fraud_call(p)), refused(codes::NOT_COMMITTED));
+	});
+}
+
+#[test]
+fn proven_fraud_faults_leases_slashes_suspends_and_pays_the_reporter() {
+	new_test_ext(2).execute_with(|| {
+		let (rows, leaves) = fraud_setup(&[(5, 7, 12_345)]);
+		let held = Registry::attestation_view(&account(1)).unwrap().bond_held;
+		// The validator at index 1 leaves the session mid-round: its snapshot key still counts.
+		crate::Keys::<Test>::kill();
+		assert_ok!(dispatch_fraud(fraud_call_by(proof(0, 0, 5, 7, &rows, &leaves), 1, 1)));
+		// (1) leases faulted, (2) 50 % of the bond slashed, 10 % of that to the reporter.
+		assert_eq!(
+			FAULTS.with(|f| f.borrow().clone()),
+			vec![(account(1), None, FaultKind::WrongResults)]
+		);
+		let total = Perbill::from_percent(50) * held;
+		let to_reporter = Perbill::from_percent(10) * total;
+		assert_eq!(
+			SLASHES.with(|s| s.borrow().clone()),
+			vec![
+				(account(1), to_reporter, Some(account(101)), SlashReason::Fraud),
+				(account(1), total - to_reporter, None, SlashReason::Fraud),
+			]
+		);
+		// (3) suspended, (4) reputation and the failure block, (5) the event.
+		assert_eq!(Registry::status(&account(1)), Some(ProviderStatus::Suspended));
+		assert_eq!(
+			REPUTATION.with(|r| r.borrow().clone()),
+			vec![(account(1), ReputationEvent::AttestationFailed)]
+		);
+		assert_eq!(
+			<Attestation as AttestationStanding<AccountId>>::last_failure(&account(1)),
+			Some(13)
+		);
+		assert_eq!(ValidatorStats::<Test>::get(account(101)).proofs, 1);
+		assert!(events().contains(&Event::FraudProven {
+			round: 0,
+			provider: account(1),
+			device: 0,
+			row: 5,
+			column: 7,
+			reporter: account(101),
+			slashed: total,
+			to_reporter,
+			leases_faulted: 1,
+			compensation: 7,
+		}));
+		// Once per (round, provider, device), even by another validator.
+		assert_eq!(
+			authorize(&fraud_call_by(proof(0, 0, 5, 7, &rows, &leaves), 0, 0)),
+			refused(codes::ALREADY_PROVEN)
+		);
+		// The close decides the device Proven, whatever the votes.
+		run_to(Rounds::<Test>::get(0).unwrap().close_at.into());
+		assert_eq!(outcome(1, 0), Some(Outcome::Proven));
+		assert_eq!(RoundResults::<Test>::get(0).map(|c| c.proven), Some(1));
+	});
+}
+
+#[test]
+fn fraud_proofs_are_accepted_until_the_fraud_deadline() {
+	new_test_ext(1).execute_with(|| {
+		let (rows, leaves) = fraud_setup(&[(5, 7, 12_345)]);
+		let r = Rounds::<Test>::get(0).unwrap();
+		let call = fraud_call(proof(0, 0, 5, 7, &rows, &leaves));
+		run_to(r.fraud_deadline.into());
+		assert!(authorize(&call).is_ok());
+		run_to((r.fraud_deadline + 1).into());
+		assert_eq!(authorize(&call), refused(codes::FRAUD_WINDOW_CLOSED));
+	});
+}
