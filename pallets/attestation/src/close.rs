@@ -96,11 +96,11 @@ impl<T: Config> Pallet<T> {
 			let entry =
 				commit.as_ref().and_then(|c| c.devices.iter().find(|e| e.device == device.id));
 			let previous = rec.last.map(|(_, o)| o);
-			let outcome = if Proven::<T>::contains_key((index, provider.clone()), device.id) {
+			let outcome = if Proven::<T>::contains_key((index, provider.clone(), device.id)) {
 				Outcome::Proven
 			} else {
 				let votes =
-					Votes::<T>::get((index, provider.clone()), device.id).unwrap_or_default();
+					Votes::<T>::get((index, provider.clone(), device.id)).unwrap_or_default();
 				match entry {
 					_ if votes.veto != 0 => Outcome::Vetoed,
 					Some(e) => Outcome::tally(

@@ -193,6 +193,9 @@ pub mod pallet {
 
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
 
+	/// The longest pruning cursor kept (a storage key).
+	pub const PRUNE_CURSOR_BYTES: u32 = 256;
+
 	/// The most leases a fraud proof's dispatch is charged for closing (refunded to what it
 	/// closed).
 	pub const MAX_FAULTED_LEASES: u32 = 64;
@@ -222,6 +225,9 @@ pub mod pallet {
 		/// Providers the close visits a block in `on_initialize`.
 		#[pallet::constant]
 		type ClosePerBlock: Get<u32>;
+		/// Storage keys pruning removes a block in `on_initialize`.
+		#[pallet::constant]
+		type PrunePerBlock: Get<u32>;
 		/// Weights.
 		type WeightInfo: WeightInfo;
 	}
@@ -308,10 +314,17 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ProviderLockedUntil<T> = StorageMap<_, Blake2_128Concat, AccountId, BlockNumber>;
 
-	/// Votes on a committed device, by ((round, provider), device).
+	/// Votes on a committed device, by (round, provider, device).
 	#[pallet::storage]
-	pub type Votes<T> =
-		StorageDoubleMap<_, Blake2_128Concat, (u64, AccountId), Twox64Concat, DeviceId, VoteBits>;
+	pub type Votes<T> = StorageNMap<
+		_,
+		(
+			NMapKey<Twox64Concat, u64>,
+			NMapKey<Blake2_128Concat, AccountId>,
+			NMapKey<Twox64Concat, DeviceId>,
+		),
+		VoteBits,
+	>;
 
 	/// Validators (snapshot bits) that gave verdicts on a provider in a round.
 	#[pallet::storage]
@@ -328,10 +341,17 @@ pub mod pallet {
 	pub type ValidatorStats<T> =
 		StorageMap<_, Blake2_128Concat, AccountId, ValidatorCounters, ValueQuery>;
 
-	/// Fraud proven on a device in a round, by ((round, provider), device).
+	/// Fraud proven on a device in a round, by (round, provider, device).
 	#[pallet::storage]
-	pub type Proven<T> =
-		StorageDoubleMap<_, Blake2_128Concat, (u64, AccountId), Twox64Concat, DeviceId, ()>;
+	pub type Proven<T> = StorageNMap<
+		_,
+		(
+			NMapKey<Twox64Concat, u64>,
+			NMapKey<Blake2_128Concat, AccountId>,
+			NMapKey<Twox64Concat, DeviceId>,
+		),
+		(),
+	>;
 
 	/// A device's last two outcomes and its misses while leased.
 	#[pallet::storage]
@@ -352,6 +372,15 @@ pub mod pallet {
 	/// A provider's latest proven attestation failure.
 	#[pallet::storage]
 	pub type LastFailure<T> = StorageMap<_, Blake2_128Concat, AccountId, BlockNumber>;
+
+	/// The oldest round not yet pruned.
+	#[pallet::storage]
+	pub type PruneNext<T> = StorageValue<_, u64, ValueQuery>;
+
+	/// The pruning in progress: the map being cleared and its cursor.
+	#[pallet::storage]
+	pub type PruneState<T> =
+		StorageValue<_, (u8, Option<BoundedVec<u8, ConstU32<PRUNE_CURSOR_BYTES>>>), OptionQuery>;
 
 	/// A closed round's counts per outcome.
 	#[pallet::storage]
@@ -526,6 +555,11 @@ pub mod pallet {
 			/// Due devices not committed.
 			uncommitted: u32,
 		},
+		/// A round's commits, votes, proofs and snapshot were removed (its fraud window passed).
+		RoundPruned {
+			/// The round.
+			round: u64,
+		},
 		/// Parameters were set; timing applies from the next opening, K, N and the epoch
 		/// length from the next epoch.
 		ParamsScheduled {
@@ -632,7 +666,37 @@ pub mod pallet {
 			if let Some(v) = Self::maybe_open_round(now) {
 				weight = weight.saturating_add(T::WeightInfo::open_round(v));
 			}
+			if let Some(keys) = Self::prune_step(now, T::PrunePerBlock::get()) {
+				weight = weight.saturating_add(T::WeightInfo::prune_step(keys));
+			}
 			weight
+		}
+
+		fn on_idle(n: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			// More of the close and of the pruning, as far as the block's spare weight goes.
+			let now: BlockNumber = n.unique_saturated_into();
+			let mut used = Weight::zero();
+			let per_provider = T::WeightInfo::close_step(1, T::MaxDevices::get());
+			let close_limit = Self::idle_limit(remaining, per_provider, T::ClosePerBlock::get());
+			if close_limit > 0 {
+				if let Some((p, d)) = Self::close_step(now, close_limit) {
+					used = used.saturating_add(T::WeightInfo::close_step(p, d));
+				}
+			}
+			let left = remaining.saturating_sub(used);
+			let prune_limit =
+				Self::idle_limit(left, T::WeightInfo::prune_step(1), T::PrunePerBlock::get());
+			if prune_limit > 0 {
+				if let Some(keys) = Self::prune_step(now, prune_limit) {
+					used = used.saturating_add(T::WeightInfo::prune_step(keys));
+				}
+			}
+			used
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
 		}
 	}
 
@@ -779,7 +843,7 @@ pub mod pallet {
 				counted += 1;
 				for (device, verdict) in pv.devices.iter() {
 					let pass = matches!(verdict, Verdict::Pass);
-					Votes::<T>::mutate((round, pv.provider.clone()), device, |v| {
+					Votes::<T>::mutate((round, pv.provider.clone(), *device), |v| {
 						let mut bits = v.unwrap_or_default();
 						bits.record(validator_index, pass);
 						*v = Some(bits);
@@ -823,7 +887,7 @@ pub mod pallet {
 			let _ = signature;
 			let (round, provider, device) = (proof.round, proof.provider.clone(), proof.device);
 			ensure!(
-				!Proven::<T>::contains_key((round, provider.clone()), device),
+				!Proven::<T>::contains_key((round, provider.clone(), device)),
 				Error::<T>::AlreadyProven
 			);
 			let reporter = Snapshots::<T>::get(round)
@@ -851,7 +915,7 @@ pub mod pallet {
 				T::Registry::suspend(&provider, reason.as_bytes())?;
 			}
 			// (4) The outcome, reputation, the failure block.
-			Proven::<T>::insert((round, provider.clone()), device, ());
+			Proven::<T>::insert((round, provider.clone(), device), ());
 			T::Reputation::record(&provider, ReputationEvent::AttestationFailed);
 			LastFailure::<T>::insert(&provider, Self::now());
 			ValidatorStats::<T>::mutate(&reporter, |s| s.proofs = s.proofs.saturating_add(1));
@@ -978,16 +1042,16 @@ pub mod pallet {
 			let fail = |code: u8| InvalidTransaction::Custom(code).into();
 			let record = Rounds::<T>::get(proof.round).ok_or_else(|| fail(codes::UNKNOWN_ROUND))?;
 			let now = Self::now();
-			let commit = Commits::<T>::get(proof.round, &proof.provider)
-				.ok_or_else(|| fail(codes::NOT_COMMITTED))?;
 			if now > record.fraud_deadline {
 				return Err(fail(codes::FRAUD_WINDOW_CLOSED));
 			}
+			let commit = Commits::<T>::get(proof.round, &proof.provider)
+				.ok_or_else(|| fail(codes::NOT_COMMITTED))?;
 			let snapshot = Snapshots::<T>::get(proof.round).unwrap_or_default();
 			let (_, key) = snapshot
 				.get(*validator_index as usize)
 				.ok_or_else(|| fail(codes::NOT_ROUND_VALIDATOR))?;
-			if Proven::<T>::contains_key((proof.round, proof.provider.clone()), proof.device) {
+			if Proven::<T>::contains_key((proof.round, proof.provider.clone(), proof.device)) {
 				return Err(fail(codes::ALREADY_PROVEN));
 			}
 			let payload = attestation::fraud_payload(
@@ -1060,6 +1124,113 @@ pub mod pallet {
 			} else {
 				Err(codes::NOT_FRAUD)
 			}
+		}
+
+		/// How many items of `unit` weight fit in `remaining`, at most 4 × `per_block` (with a
+		/// zero unit, as in tests, `per_block`).
+		fn idle_limit(remaining: Weight, unit: Weight, per_block: u32) -> u32 {
+			let cap = per_block.saturating_mul(4);
+			if unit.ref_time() == 0 {
+				return if remaining.ref_time() == 0 { 0 } else { per_block };
+			}
+			let by_time = remaining.ref_time() / unit.ref_time();
+			let by_proof = if unit.proof_size() == 0 {
+				u64::MAX
+			} else {
+				remaining.proof_size() / unit.proof_size()
+			};
+			(by_time.min(by_proof).min(u64::from(cap))) as u32
+		}
+
+		/// One pruning step at `now` over up to `limit` keys of the oldest round whose fraud
+		/// window has passed: its commits, votes, proofs, voters and veto counts by cursor, then
+		/// its record, snapshot and counts. Returns the keys removed, or `None` when nothing is
+		/// due.
+		pub(crate) fn prune_step(now: BlockNumber, limit: u32) -> Option<u32> {
+			let index = PruneNext::<T>::get();
+			let record = Rounds::<T>::get(index)?;
+			if now <= record.fraud_deadline || OpenRound::<T>::get() == Some(index) {
+				return None;
+			}
+			let (mut stage, cursor) = PruneState::<T>::get().unwrap_or((0, None));
+			let mut cursor: Option<Vec<u8>> = cursor.map(|c| c.into_inner());
+			let mut budget = limit.max(1);
+			let mut removed = 0u32;
+			while budget > 0 && stage < 5 {
+				let c = cursor.as_deref();
+				let r = match stage {
+					0 => Commits::<T>::clear_prefix(index, budget, c),
+					1 => Votes::<T>::clear_prefix((index,), budget, c),
+					2 => Proven::<T>::clear_prefix((index,), budget, c),
+					3 => Voted::<T>::clear_prefix(index, budget, c),
+					_ => RoundVetoes::<T>::clear_prefix(index, budget, c),
+				};
+				removed = removed.saturating_add(r.unique);
+				budget = budget.saturating_sub(r.loops.max(1));
+				match r.maybe_cursor {
+					Some(next) => {
+						cursor = Some(next);
+						break;
+					}
+					None => {
+						stage += 1;
+						cursor = None;
+					}
+				}
+			}
+			if stage >= 5 {
+				Rounds::<T>::remove(index);
+				Snapshots::<T>::remove(index);
+				RoundResults::<T>::remove(index);
+				PruneState::<T>::kill();
+				PruneNext::<T>::put(index.saturating_add(1));
+				Self::deposit_event(Event::RoundPruned { round: index });
+				removed = removed.saturating_add(3);
+			} else {
+				let kept = cursor.and_then(|c| BoundedVec::try_from(c).ok());
+				PruneState::<T>::put((stage, kept));
+			}
+			Some(removed)
+		}
+
+		/// The invariants: no commit outside its window, none both passed and proven, at most
+		/// the bound of rounds stored, the open round and the close cursor consistent.
+		#[cfg(any(test, feature = "try-runtime"))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			use crucible_primitives::attestation::Outcome;
+			let params = Params::<T>::get();
+			for (round, provider, commit) in Commits::<T>::iter() {
+				let record = Rounds::<T>::get(round).ok_or("a commit of an unknown round")?;
+				ensure!(
+					commit.at > record.opened_at && commit.at <= record.commit_deadline,
+					"a commit outside its window"
+				);
+				for entry in commit.devices.iter() {
+					if Proven::<T>::contains_key((round, provider.clone(), entry.device)) {
+						let rec = Standing::<T>::get(&provider, entry.device);
+						for (r, o) in [rec.last, rec.previous].into_iter().flatten() {
+							ensure!(
+								!(r == round && matches!(o, Outcome::Passed(_))),
+								"a device both passed and proven"
+							);
+						}
+					}
+				}
+			}
+			let bound = u64::from(params.fraud_window / params.min_round_gap.max(1)) + 2;
+			let stored = Rounds::<T>::iter_keys().count() as u64;
+			// Parameters may have shortened the gap since older rounds opened: allow those.
+			ensure!(
+				stored <= bound.max(NextRound::<T>::get().saturating_sub(PruneNext::<T>::get())),
+				"more rounds stored than the fraud window holds"
+			);
+			if let Some(state) = CloseCursor::<T>::get() {
+				ensure!(
+					OpenRound::<T>::get() == Some(state.round),
+					"a close cursor without its round"
+				);
+			}
+			Ok(())
 		}
 
 		pub(crate) fn now() -> BlockNumber {

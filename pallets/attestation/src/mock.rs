@@ -216,6 +216,7 @@ parameter_types! {
 	pub const MaxDevices: u32 = 16;
 	pub const MaxModels: u32 = 16;
 	pub const ClosePerBlock: u32 = 2;
+	pub const PrunePerBlock: u32 = 3;
 }
 
 impl pallet_attestation::Config for Test {
@@ -227,6 +228,7 @@ impl pallet_attestation::Config for Test {
 	type MaxDevices = MaxDevices;
 	type MaxModels = MaxModels;
 	type ClosePerBlock = ClosePerBlock;
+	type PrunePerBlock = PrunePerBlock;
 	type WeightInfo = ();
 }
 
@@ -323,5 +325,6 @@ pub fn run_to(n: u64) {
 		System::reset_events();
 		System::initialize(&next, &parent, &Default::default());
 		Attestation::on_initialize(next);
+		Attestation::do_try_state().expect("invariants hold after every block");
 	}
 }

@@ -688,8 +688,8 @@ fn a_validator_counts_once_and_every_veto_is_counted() {
 			0,
 			vec![pass_all(1, 0), veto(2, 0, 0, vec![3, 4])]
 		)));
-		assert_eq!(Votes::<Test>::get((0, account(1)), 0), Some(VoteBits { pass: 1, veto: 0 }));
-		assert_eq!(Votes::<Test>::get((0, account(2)), 0), Some(VoteBits { pass: 0, veto: 1 }));
+		assert_eq!(Votes::<Test>::get((0, account(1), 0)), Some(VoteBits { pass: 1, veto: 0 }));
+		assert_eq!(Votes::<Test>::get((0, account(2), 0)), Some(VoteBits { pass: 0, veto: 1 }));
 		assert_eq!(RoundVetoes::<Test>::get(0, 0), 1);
 		let stats = ValidatorStats::<Test>::get(account(100));
 		assert_eq!((stats.verdicts, stats.vetoes), (2, 1));
@@ -719,7 +719,7 @@ fn a_validator_counts_once_and_every_veto_is_counted() {
 				signature
 			));
 		}
-		assert_eq!(Votes::<Test>::get((0, account(2)), 0), Some(VoteBits { pass: 0, veto: 1 }));
+		assert_eq!(Votes::<Test>::get((0, account(2), 0)), Some(VoteBits { pass: 0, veto: 1 }));
 	});
 }
 
@@ -1213,5 +1213,52 @@ fn fraud_proofs_are_accepted_until_the_fraud_deadline() {
 		assert!(authorize(&call).is_ok());
 		run_to((r.fraud_deadline + 1).into());
 		assert_eq!(authorize(&call), refused(codes::FRAUD_WINDOW_CLOSED));
+	});
+}
+
+#[test]
+fn a_round_is_pruned_by_cursor_after_its_fraud_window() {
+	let mut ext = new_test_ext(2);
+	let (rows, leaves) = ext.execute_with(|| {
+		let (rows, leaves) = fraud_setup(&[(5, 7, 12_345)]);
+		provider(2, 0, &[(0, CPU, DeviceState::Free, 0)]);
+		assert_ok!(dispatch(signed_commit(2, vec![entry(0, Share::Full, SMALL_ROWS)])));
+		assert_ok!(dispatch_verdicts(verdicts_call(0, 0, vec![pass_all(1, 0), pass_all(2, 0)])));
+		assert_ok!(dispatch_verdicts(verdicts_call(0, 1, vec![pass_all(2, 0)])));
+		assert_ok!(dispatch_fraud(fraud_call(proof(0, 0, 5, 7, &rows, &leaves))));
+		let r = Rounds::<Test>::get(0).unwrap();
+		run_to(r.fraud_deadline.into());
+		assert!(Rounds::<Test>::get(0).is_some() && Commits::<Test>::iter_prefix(0).count() == 2);
+		(rows, leaves)
+	});
+	// Into the backend, where `clear_prefix`'s limit applies (it removes keys only in the
+	// overlay without counting them).
+	ext.commit_all().unwrap();
+	ext.execute_with(|| {
+		let r = Rounds::<Test>::get(0).unwrap();
+		// 2 commits + 3 votes + 1 proof + 2 voters + 2 veto counters = 10 keys at 3 a block
+		// (after the stage's own last key), then the record, snapshot and counts.
+		let call = fraud_call(proof(0, 0, 5, 8, &rows, &leaves));
+		run_to((r.fraud_deadline + 1).into());
+		assert_eq!(authorize(&call), refused(codes::FRAUD_WINDOW_CLOSED));
+		let mut blocks = 1;
+		while Rounds::<Test>::get(0).is_some() {
+			run_to((r.fraud_deadline + 1 + blocks).into());
+			blocks += 1;
+			assert!(blocks < 10, "pruning advances every block");
+		}
+		assert!(blocks >= 3, "a bounded number of keys a block: {blocks} blocks");
+		assert!(events().contains(&Event::RoundPruned { round: 0 }));
+		assert_eq!(Commits::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(crate::Votes::<Test>::iter_prefix((0,)).count(), 0);
+		assert_eq!(crate::Proven::<Test>::iter_prefix((0,)).count(), 0);
+		assert_eq!(crate::Voted::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(RoundVetoes::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(Snapshots::<Test>::get(0), None);
+		assert_eq!(RoundResults::<Test>::get(0), None);
+		assert_eq!(crate::PruneNext::<Test>::get(), 1);
+		assert_eq!(authorize(&call), refused(codes::UNKNOWN_ROUND));
+		// Standing records outlive the round's records (later rounds, uncommitted, decided it).
+		assert!(Standing::<Test>::get(account(2), 0).last.is_some_and(|(r, _)| r > 0));
 	});
 }

@@ -28,6 +28,8 @@ pub trait WeightInfo {
 	fn authorize_submit_verdicts(p: u32, d: u32) -> Weight;
 	/// A close step over `p` providers of up to `d` devices each.
 	fn close_step(p: u32, d: u32) -> Weight;
+	/// A pruning step removing `n` keys.
+	fn prune_step(n: u32) -> Weight;
 	/// `report_fraud` closing `l` leases.
 	fn report_fraud(l: u32) -> Weight;
 	/// `authorize` of `report_fraud` at shape (k, n).
@@ -64,6 +66,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn close_step(_: u32, _: u32) -> Weight {
+		Weight::zero()
+	}
+	fn prune_step(_: u32) -> Weight {
 		Weight::zero()
 	}
 	fn report_fraud(_: u32) -> Weight {
