@@ -516,6 +516,69 @@ pub fn fraud_payload<AccountId: Encode>(
 	(TAG_FRAUD, genesis, round, round_seed, proof_hash).encode()
 }
 
+/// A validator's request for row openings (`POST /v1/rounds/{round}/open`, SCALE), signed by
+/// its snapshot key over [`open_request_payload`].
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct OpenRequest<AccountId> {
+	/// The chain's genesis hash.
+	pub genesis: H256,
+	/// The round.
+	pub round: u64,
+	/// The round's seed.
+	pub round_seed: H256,
+	/// The provider asked.
+	pub provider: AccountId,
+	/// The validator's index in the round's snapshot.
+	pub validator_index: u32,
+	/// The rows drawn, per device.
+	pub rows: Vec<(DeviceId, Vec<u32>)>,
+	/// The snapshot key's signature.
+	pub signature: AttestationSignature,
+}
+
+/// What an opening request signs: SCALE `("crucible/attest/open/v1", genesis, round,
+/// round_seed, provider, validator_index, rows)`.
+pub fn open_request_payload<AccountId: Encode>(
+	genesis: &H256,
+	round: u64,
+	round_seed: &H256,
+	provider: &AccountId,
+	validator_index: u32,
+	rows: &[(DeviceId, Vec<u32>)],
+) -> Vec<u8> {
+	(TAG_OPEN_REQUEST, genesis, round, round_seed, provider, validator_index, rows).encode()
+}
+
+/// One opened row: its values and Merkle path (leaf up).
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct RowOpening {
+	/// The row index.
+	pub index: u32,
+	/// The row's N values.
+	pub values: Vec<i32>,
+	/// The path to the committed root.
+	pub path: Vec<H256>,
+}
+
+/// A device's opened rows, as the worker answers (SCALE `Vec<DeviceOpenings>`).
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct DeviceOpenings {
+	/// The device.
+	pub device: DeviceId,
+	/// Its rows, in the order asked.
+	pub rows: Vec<RowOpening>,
+}
+
+/// The largest honest answer to a request for `devices` (rows asked, tree depth) at output width
+/// `n`: 5 + Σ (9 + rows × (4N + 32·depth + 9)) bytes (SCALE length prefixes at their widest).
+/// A validator reads no more than this.
+pub fn response_cap(n: u32, devices: &[(u32, u32)]) -> u64 {
+	devices.iter().fold(5u64, |acc, (rows, depth)| {
+		let row = 4 * u64::from(n) + 32 * u64::from(*depth) + 9;
+		acc.saturating_add(9 + u64::from(*rows) * row)
+	})
+}
+
 /// Standing, as the lease market, the registry and the BME read it.
 pub trait AttestationStanding<AccountId> {
 	/// Whether `device` of `provider` has standing (the provider is Active and the device
@@ -679,6 +742,26 @@ mod tests {
 		);
 		assert!(Outcome::Unverified { carried: true }.gives_standing());
 		assert!(!Outcome::Vetoed.gives_standing());
+	}
+
+	#[test]
+	fn an_honest_answer_fits_its_cap() {
+		let n = 256u32;
+		let answer: Vec<DeviceOpenings> = (0..3u32)
+			.map(|d| DeviceOpenings {
+				device: d,
+				rows: (0..16)
+					.map(|i| RowOpening {
+						index: 1_000_000 + i,
+						values: alloc::vec![i32::MIN; n as usize],
+						path: alloc::vec![H256::zero(); 12],
+					})
+					.collect(),
+			})
+			.collect();
+		let cap = response_cap(n, &[(16, 12); 3]);
+		assert!(answer.encode().len() as u64 <= cap, "{} > {cap}", answer.encode().len());
+		assert!(cap - (answer.encode().len() as u64) < 512, "the cap is tight");
 	}
 
 	#[test]

@@ -94,6 +94,31 @@ pub fn check_endpoint(url: &[u8], max: usize, allow_private: bool) -> Result<(),
 	Ok(())
 }
 
+/// Whether a validator's off-chain worker may fetch `url`: it passes [`check_endpoint`], and,
+/// unless the chain allows private endpoints, its host is an IP literal. The off-chain worker
+/// cannot resolve names, and a public name may resolve to 127.0.0.1 (SSRF), so a host name
+/// counts as private. No TLS is needed: requests are signed and answers checked against roots.
+pub fn fetchable(url: &[u8], max: usize, allow_private: bool) -> bool {
+	if check_endpoint(url, max, allow_private).is_err() {
+		return false;
+	}
+	if allow_private {
+		return true;
+	}
+	let rest =
+		url.strip_prefix(b"https://").or_else(|| url.strip_prefix(b"http://")).unwrap_or(url);
+	let end = rest.iter().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+	let authority = &rest[..end];
+	if authority.first() == Some(&b'[') {
+		return true;
+	}
+	let host = match authority.iter().position(|b| *b == b':') {
+		Some(i) => &authority[..i],
+		None => authority,
+	};
+	matches!(parse_host(host), Ok(Host::V4(_)))
+}
+
 /// Name suffixes that never reach a public host.
 const LOCAL_SUFFIXES: [&[u8]; 4] = [b".localhost", b".local", b".localdomain", b".internal"];
 
@@ -354,5 +379,27 @@ mod tests {
 		] {
 			assert_eq!(check(url), Ok(()), "{url}");
 		}
+	}
+
+	#[test]
+	fn off_chain_workers_fetch_public_ip_literals_only_unless_private_endpoints_are_allowed() {
+		for url in
+			["http://93.184.216.34:8844", "https://8.8.8.8/worker", "http://[2001:4860::8888]:80/x"]
+		{
+			assert!(fetchable(url.as_bytes(), 128, false), "{url}");
+		}
+		for url in [
+			"https://gpu.example.com:8443/worker",
+			"http://127.0.0.1:8844",
+			"http://10.0.0.1",
+			"http://[::1]:80",
+			"http://localhost:8844",
+			"ftp://8.8.8.8",
+		] {
+			assert!(!fetchable(url.as_bytes(), 128, false), "{url}");
+		}
+		assert!(fetchable(b"http://127.0.0.1:8844", 128, true));
+		assert!(fetchable(b"https://gpu.example.com:8443/worker", 128, true));
+		assert!(!fetchable(b"ftp://127.0.0.1", 128, true));
 	}
 }

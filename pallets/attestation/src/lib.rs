@@ -95,6 +95,7 @@
 extern crate alloc;
 
 mod close;
+pub mod ocw;
 pub mod round;
 pub mod types;
 pub mod weights;

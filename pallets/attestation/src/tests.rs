@@ -1262,3 +1262,119 @@ fn a_round_is_pruned_by_cursor_after_its_fraud_window() {
 		assert!(Standing::<Test>::get(account(2), 0).last.is_some_and(|(r, _)| r > 0));
 	});
 }
+
+// ---------------------------------------------------------------------------------------------
+// The off-chain worker's decisions.
+
+use crate::ocw::{self, DeviceCheck, EpochCheck};
+use crucible_primitives::attestation::{DeviceOpenings, RowOpening};
+
+fn openings(device: u32, drawn: &[u32], rows: &[Vec<i32>], leaves: &[[u8; 32]]) -> DeviceOpenings {
+	DeviceOpenings {
+		device,
+		rows: drawn
+			.iter()
+			.map(|i| RowOpening {
+				index: *i,
+				values: rows[*i as usize].clone(),
+				path: merkle::path_over::<Blake2Rust>(leaves, 0, merkle::depth(SMALL_ROWS), *i)
+					.unwrap()
+					.into_iter()
+					.map(H256)
+					.collect(),
+			})
+			.collect(),
+	}
+}
+
+#[test]
+fn rows_and_orders_are_drawn_privately_distinct_and_reproducibly() {
+	let rows = ocw::draw_rows(&[1; 32], 0, 3_815, 16);
+	assert_eq!(rows.len(), 16);
+	assert!(rows.iter().all(|r| *r < 3_815));
+	let mut sorted = rows.clone();
+	sorted.sort();
+	sorted.dedup();
+	assert_eq!(sorted.len(), 16, "distinct");
+	assert_eq!(ocw::draw_rows(&[1; 32], 0, 3_815, 16), rows, "a retry reuses the rows");
+	assert_ne!(ocw::draw_rows(&[2; 32], 0, 3_815, 16), rows, "a new round seed draws new rows");
+	assert_ne!(ocw::draw_rows(&[1; 32], 1, 3_815, 16), rows, "each device its own");
+	assert_eq!(ocw::draw_rows(&[1; 32], 0, 3, 16), vec![0, 1, 2]);
+	let order = ocw::visit_order(&[1; 32], 20);
+	let mut all = order.clone();
+	all.sort();
+	assert_eq!(all, (0..20).collect::<Vec<_>>());
+	assert_ne!(ocw::visit_order(&[2; 32], 20), order, "visiting orders differ by seed");
+}
+
+#[test]
+fn answers_are_read_within_their_cap() {
+	let answer = vec![DeviceOpenings {
+		device: 0,
+		rows: vec![RowOpening { index: 1, values: vec![-5; 64], path: vec![H256::zero(); 7] }],
+	}];
+	let body = answer.encode();
+	let cap = attestation::response_cap(64, &[(1, 7)]);
+	assert!(body.len() as u64 <= cap);
+	assert_eq!(ocw::decode_answer(&body, cap), Some(answer.clone()));
+	assert_eq!(ocw::decode_answer(&body, body.len() as u64 - 1), None, "oversized");
+	assert_eq!(ocw::decode_answer(&body[..body.len() - 1], cap), None, "truncated");
+	let mut trailing = body.clone();
+	trailing.push(0);
+	assert_eq!(ocw::decode_answer(&trailing, cap), None, "trailing bytes");
+	assert_eq!(ocw::decode_answer(&[0xff; 16], cap), None, "malformed");
+}
+
+#[test]
+fn honest_rows_pass_and_one_wrong_entry_gives_a_proof_that_verifies() {
+	new_test_ext(1).execute_with(|| {
+		let (bad_rows, bad_leaves) = fraud_setup(&[(5, 7, 12_345)]);
+		let (rows, leaves) = output(0, 1, 1, &[]);
+		let record = Rounds::<Test>::get(0).unwrap();
+		let commit = Commits::<Test>::get(0, account(1)).unwrap();
+		let epoch = EpochCheck::new(record.epoch_seed, record.shape, &[42; 32]);
+		let check = |entry: usize, drawn: &[u32], answer: Option<&DeviceOpenings>| {
+			ocw::check_device(
+				&record,
+				0,
+				&account(1),
+				&commit.devices[entry],
+				drawn,
+				answer,
+				&epoch,
+			)
+		};
+		let drawn = [0, 5, 9, 122];
+		assert_eq!(check(1, &drawn, Some(&openings(1, &drawn, &rows, &leaves))), DeviceCheck::Pass);
+		// The corrupted device passes where the wrong row is not drawn, and is proven where it is.
+		let clean = [0, 6, 122];
+		assert_eq!(
+			check(0, &clean, Some(&openings(0, &clean, &bad_rows, &bad_leaves))),
+			DeviceCheck::Pass
+		);
+		let DeviceCheck::Fraud(proof) =
+			check(0, &drawn, Some(&openings(0, &drawn, &bad_rows, &bad_leaves)))
+		else {
+			panic!("the wrong entry is proven")
+		};
+		assert_eq!((proof.row, proof.column), (5, 7));
+		assert!(authorize(&fraud_call(proof)).is_ok(), "the proof verifies on-chain");
+		// Missing rows, a bad path, the wrong device, no answer: a veto naming the drawn rows.
+		let unavailable = DeviceCheck::Unavailable(drawn.to_vec());
+		assert_eq!(check(1, &drawn, Some(&openings(1, &drawn[..3], &rows, &leaves))), unavailable);
+		let mut bad_path = openings(1, &drawn, &rows, &leaves);
+		bad_path.rows[2].path[0] = H256::repeat_byte(1);
+		assert_eq!(check(1, &drawn, Some(&bad_path)), unavailable);
+		let mut short = openings(1, &drawn, &rows, &leaves);
+		short.rows[0].values.pop();
+		assert_eq!(check(1, &drawn, Some(&short)), unavailable);
+		assert_eq!(check(1, &drawn, Some(&openings(0, &drawn, &rows, &leaves))), unavailable);
+		assert_eq!(check(1, &drawn, None), unavailable);
+		// Rows whose paths verify but whose entries were swapped in range: Freivalds and the
+		// recomputation catch it ("skip-rows" style answers with another row's values fail the
+		// path instead).
+		let mut swapped = openings(1, &drawn, &rows, &leaves);
+		swapped.rows[1].values = rows[6].clone();
+		assert_eq!(check(1, &drawn, Some(&swapped)), unavailable);
+	});
+}
