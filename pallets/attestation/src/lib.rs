@@ -83,12 +83,21 @@
 //! | 17 | the proof's path does not lead to the committed root |
 //! | 18 | the proven entry is in range and right |
 //!
+//! ## The off-chain worker
+//! Every validator holding a key of the open round's snapshot checks the committed providers
+//! on each new best block ([`offchain`]): r and Br once per epoch, s_v private rows per device
+//! drawn once per (round seed, provider), one signed POST per provider in parallel (at most
+//! `OcwProvidersPerRun` a run, 2 s of waiting), the answer read under its cap and checked
+//! ([`ocw`]); a wrong row is proven with `report_fraud`, and a device without a good answer
+//! after `http_attempts` (one a block, the last by c − 2) is vetoed naming its rows. Endpoints
+//! are fetched only at public IP literals unless the registry allows private endpoints.
+//!
 //! ## Status (issue 17, in progress)
 //! This crate has the parameters, calibrations, epochs, round openings with their snapshot,
-//! commits, verdicts, fraud proofs with their consequences, and the close (standing, misses,
-//! lease faults, reputation). Pruning, the off-chain worker, benchmarks, the session key
-//! handler, the runtime API and the runtime wiring come next; the pallet is not in the runtime
-//! yet.
+//! commits, verdicts, fraud proofs with their consequences, the close (standing, misses,
+//! lease faults, reputation), pruning and the off-chain worker. Benchmarks, the session key
+//! handler, the runtime API and the runtime wiring come next; the pallet is not in the
+//! runtime yet.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -96,6 +105,7 @@ extern crate alloc;
 
 mod close;
 pub mod ocw;
+pub mod offchain;
 pub mod round;
 pub mod types;
 pub mod weights;
@@ -206,7 +216,10 @@ pub mod pallet {
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
-	pub trait Config: frame_system::Config<AccountId = AccountId> {
+	pub trait Config:
+		frame_system::Config<AccountId = AccountId>
+		+ frame_system::offchain::CreateAuthorizedTransaction<Call<Self>>
+	{
 		/// The provider registry: registrations, devices, worker keys, the catalogue.
 		type Registry: ProviderRegistry<AccountId>;
 		/// The lease market: lease starts (for shares).
@@ -229,6 +242,9 @@ pub mod pallet {
 		/// Storage keys pruning removes a block in `on_initialize`.
 		#[pallet::constant]
 		type PrunePerBlock: Get<u32>;
+		/// Providers one off-chain worker run checks at most.
+		#[pallet::constant]
+		type OcwProvidersPerRun: Get<u32>;
 		/// Weights.
 		type WeightInfo: WeightInfo;
 	}
@@ -693,6 +709,10 @@ pub mod pallet {
 				}
 			}
 			used
+		}
+
+		fn offchain_worker(n: BlockNumberFor<T>) {
+			crate::offchain::run::<T>(n.unique_saturated_into());
 		}
 
 		#[cfg(feature = "try-runtime")]

@@ -18,6 +18,8 @@ use sp_runtime::{traits::IdentityLookup, BuildStorage, DispatchError, DispatchRe
 use std::{cell::RefCell, collections::BTreeMap};
 
 type Block = frame_system::mocking::MockBlock<Test>;
+/// The test runtime's extrinsic (no signature, no extension: authorization is the pallet's).
+pub type Extrinsic = frame_system::mocking::MockUncheckedExtrinsic<Test>;
 
 frame_support::construct_runtime!(
 	pub enum Test {
@@ -57,6 +59,7 @@ thread_local! {
 	pub static REPUTATION: RefCell<Vec<(AccountId, ReputationEvent)>> = const { RefCell::new(Vec::new()) };
 	pub static ATTESTATION_REQUIRED: RefCell<bool> = const { RefCell::new(true) };
 	pub static SLASHES: RefCell<Vec<SlashRecord>> = const { RefCell::new(Vec::new()) };
+	pub static ALLOW_PRIVATE: RefCell<bool> = const { RefCell::new(true) };
 }
 
 /// The mocked slashing: lowers the provider's held bond, bounded by it, and logs the slash.
@@ -164,7 +167,7 @@ impl ProviderRegistry<AccountId> for Registry {
 		})
 	}
 	fn allow_private_endpoints() -> bool {
-		true
+		ALLOW_PRIVATE.with(|a| *a.borrow())
 	}
 	fn suspend(who: &AccountId, _: &[u8]) -> DispatchResult {
 		PROVIDERS.with(|p| match p.borrow_mut().get_mut(who) {
@@ -217,6 +220,32 @@ parameter_types! {
 	pub const MaxModels: u32 = 16;
 	pub const ClosePerBlock: u32 = 2;
 	pub const PrunePerBlock: u32 = 3;
+	pub const OcwProvidersPerRun: u32 = 32;
+}
+
+impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<LocalCall> frame_system::offchain::CreateTransaction<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type Extension = ();
+	fn create_transaction(call: RuntimeCall, extension: ()) -> Extrinsic {
+		Extrinsic::new_transaction(call, extension)
+	}
+}
+
+impl<LocalCall> frame_system::offchain::CreateAuthorizedTransaction<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	fn create_extension() {}
 }
 
 impl pallet_attestation::Config for Test {
@@ -229,6 +258,7 @@ impl pallet_attestation::Config for Test {
 	type MaxModels = MaxModels;
 	type ClosePerBlock = ClosePerBlock;
 	type PrunePerBlock = PrunePerBlock;
+	type OcwProvidersPerRun = OcwProvidersPerRun;
 	type WeightInfo = ();
 }
 
@@ -290,6 +320,12 @@ pub fn lease(lease: LeaseId, at: BlockNumber) {
 	LEASES.with(|l| l.borrow_mut().insert(lease, at));
 }
 
+/// Sets a provider's endpoint.
+pub fn set_endpoint(seed: u8, url: &[u8]) {
+	PROVIDERS
+		.with(|p| p.borrow_mut().get_mut(&account(seed)).unwrap().view.endpoint = url.to_vec());
+}
+
 /// Sets a provider's status.
 pub fn set_status(seed: u8, status: ProviderStatus) {
 	PROVIDERS.with(|p| p.borrow_mut().get_mut(&account(seed)).unwrap().view.status = status);
@@ -303,6 +339,7 @@ pub fn new_test_ext(validators: u8) -> sp_io::TestExternalities {
 	REPUTATION.with(|r| r.borrow_mut().clear());
 	ATTESTATION_REQUIRED.with(|r| *r.borrow_mut() = true);
 	SLASHES.with(|s| s.borrow_mut().clear());
+	ALLOW_PRIVATE.with(|a| *a.borrow_mut() = true);
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_attestation::GenesisConfig::<Test> {
 		params: Some(AttestationParams::dev()),

@@ -5,7 +5,7 @@ use crate::{
 	OpenRound, Params, PendingCalibration, ProviderLockedUntil, RoundResults, RoundVetoes, Rounds,
 	Snapshots, SpIoBlake2, Standing, ValidatorStats, Votes,
 };
-use codec::Encode;
+use codec::{Decode, Encode};
 use crucible_primitives::{
 	attestation::{
 		self, AttestationParams, AttestationStanding, DeviceCommit, Outcome, ProviderVerdict,
@@ -1376,5 +1376,540 @@ fn honest_rows_pass_and_one_wrong_entry_gives_a_proof_that_verifies() {
 		let mut swapped = openings(1, &drawn, &rows, &leaves);
 		swapped.rows[1].values = rows[6].clone();
 		assert_eq!(check(1, &drawn, Some(&swapped)), unavailable);
+	});
+}
+
+// ---------------------------------------------------------------------------------------------
+// The off-chain worker's driver, against fake workers behind a fake network.
+
+use crate::offchain::{self as driver, EpochState, ProviderWork};
+use crucible_primitives::attestation::{OpenRequest, KEY_TYPE};
+use sp_core::offchain::{
+	testing::{TestOffchainExt, TestTransactionPoolExt},
+	Duration as OcwDuration, HttpError, HttpRequestId, HttpRequestStatus, OffchainDbExt,
+	OffchainWorkerExt, OpaqueNetworkState, Timestamp, TransactionPoolExt,
+};
+use sp_core::OpaquePeerId;
+use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
+use std::{
+	collections::HashMap,
+	sync::{Arc, Mutex},
+};
+
+/// How a fake worker answers one request.
+#[derive(Clone, Debug)]
+enum Mode {
+	/// The honest openings of its committed output.
+	Honest,
+	/// No answer before the deadline.
+	Timeout,
+	/// The connection fails.
+	Io,
+	/// Another status than 200.
+	Status(u16),
+	/// A body one byte longer than the validator's cap.
+	Oversized,
+	/// Honest values with a wrong path.
+	BadPath,
+	/// One mode per attempt, the last repeated.
+	Seq(Vec<Mode>),
+}
+
+/// A provider's committed output per device (rows and leaves), as its worker keeps it.
+type Outputs = HashMap<(u8, u32), (Vec<Vec<i32>>, Vec<[u8; 32]>)>;
+
+/// What the fake network saw and serves.
+#[derive(Default)]
+struct World {
+	outputs: Outputs,
+	modes: HashMap<u8, Mode>,
+	/// Requests received: (provider seed, decoded request).
+	requests: Vec<(u8, OpenRequest<AccountId>)>,
+	/// The round's snapshot keys and N (the worker read them from the chain; the network
+	/// cannot read storage while the runtime calls it).
+	keys: Vec<crucible_primitives::attestation::AttestationKey>,
+	n: u32,
+}
+
+/// A request in flight on the fake network.
+struct InFlight {
+	uri: String,
+	body: Vec<u8>,
+	reply: Option<Result<(u16, Vec<u8>), HttpRequestStatus>>,
+	read: usize,
+}
+
+/// An `offchain::Externalities` whose HTTP goes to fake workers (by the endpoint's last
+/// address byte = the provider's seed) and whose clock and seed are `TestOffchainExt`'s.
+struct Net {
+	inner: TestOffchainExt,
+	world: Arc<Mutex<World>>,
+	flights: HashMap<u16, InFlight>,
+	next: u16,
+}
+
+fn answer(world: &mut World, uri: &str, body: &[u8]) -> Result<(u16, Vec<u8>), HttpRequestStatus> {
+	let host = uri.trim_start_matches("http://").split(':').next().unwrap();
+	let seed: u8 = host.rsplit('.').next().unwrap().parse().unwrap();
+	let request = OpenRequest::<AccountId>::decode(&mut &body[..]).expect("a SCALE request");
+	let attempt = world.requests.iter().filter(|(s, _)| *s == seed).count();
+	world.requests.push((seed, request.clone()));
+	let mut mode = world.modes.get(&seed).cloned().unwrap_or(Mode::Honest);
+	if let Mode::Seq(modes) = mode {
+		mode = modes[attempt.min(modes.len() - 1)].clone();
+	}
+	// The worker checks the request's signature before it answers.
+	let payload = attestation::open_request_payload(
+		&request.genesis,
+		request.round,
+		&request.round_seed,
+		&request.provider,
+		request.validator_index,
+		&request.rows,
+	);
+	let key = &world.keys[request.validator_index as usize];
+	use sp_runtime::RuntimeAppPublic;
+	assert!(key.verify(&payload, &request.signature), "a request signed by its snapshot key");
+	let honest = |world: &World| -> Vec<DeviceOpenings> {
+		request
+			.rows
+			.iter()
+			.map(|(device, drawn)| {
+				let (rows, leaves) = &world.outputs[&(seed, *device)];
+				openings(*device, drawn, rows, leaves)
+			})
+			.collect()
+	};
+	match mode {
+		Mode::Honest => Ok((200, honest(world).encode())),
+		Mode::Timeout => Err(HttpRequestStatus::DeadlineReached),
+		Mode::Io => Err(HttpRequestStatus::IoError),
+		Mode::Status(code) => Ok((code, b"busy".to_vec())),
+		Mode::Oversized => {
+			let shape: Vec<(u32, u32)> = request
+				.rows
+				.iter()
+				.map(|(_, r)| (r.len() as u32, merkle::depth(SMALL_ROWS)))
+				.collect();
+			let cap = attestation::response_cap(world.n, &shape);
+			Ok((200, vec![0; cap as usize + 1]))
+		}
+		Mode::BadPath => {
+			let mut o = honest(world);
+			o[0].rows[0].path[0] = H256::repeat_byte(0xee);
+			Ok((200, o.encode()))
+		}
+		Mode::Seq(_) => unreachable!("resolved above"),
+	}
+}
+
+impl sp_core::offchain::Externalities for Net {
+	fn is_validator(&self) -> bool {
+		true
+	}
+	fn network_state(&self) -> Result<OpaqueNetworkState, ()> {
+		self.inner.network_state()
+	}
+	fn timestamp(&mut self) -> Timestamp {
+		self.inner.timestamp()
+	}
+	fn sleep_until(&mut self, deadline: Timestamp) {
+		self.inner.sleep_until(deadline)
+	}
+	fn random_seed(&mut self) -> [u8; 32] {
+		self.inner.random_seed()
+	}
+	fn http_request_start(&mut self, _: &str, uri: &str, _: &[u8]) -> Result<HttpRequestId, ()> {
+		let id = self.next;
+		self.next += 1;
+		self.flights
+			.insert(id, InFlight { uri: uri.into(), body: Vec::new(), reply: None, read: 0 });
+		Ok(HttpRequestId(id))
+	}
+	fn http_request_add_header(&mut self, id: HttpRequestId, _: &str, _: &str) -> Result<(), ()> {
+		self.flights.get(&id.0).map(|_| ()).ok_or(())
+	}
+	fn http_request_write_body(
+		&mut self,
+		id: HttpRequestId,
+		chunk: &[u8],
+		_: Option<Timestamp>,
+	) -> Result<(), HttpError> {
+		let flight = self.flights.get_mut(&id.0).ok_or(HttpError::Invalid)?;
+		if chunk.is_empty() {
+			let reply = answer(&mut self.world.lock().unwrap(), &flight.uri, &flight.body);
+			flight.reply = Some(reply);
+		} else {
+			flight.body.extend_from_slice(chunk);
+		}
+		Ok(())
+	}
+	fn http_response_wait(
+		&mut self,
+		ids: &[HttpRequestId],
+		_: Option<Timestamp>,
+	) -> Vec<HttpRequestStatus> {
+		ids.iter()
+			.map(|id| match self.flights.get(&id.0).and_then(|f| f.reply.clone()) {
+				Some(Ok((code, _))) => HttpRequestStatus::Finished(code),
+				Some(Err(status)) => status,
+				None => HttpRequestStatus::Invalid,
+			})
+			.collect()
+	}
+	fn http_response_headers(&mut self, _: HttpRequestId) -> Vec<(Vec<u8>, Vec<u8>)> {
+		Vec::new()
+	}
+	fn http_response_read_body(
+		&mut self,
+		id: HttpRequestId,
+		buffer: &mut [u8],
+		_: Option<Timestamp>,
+	) -> Result<usize, HttpError> {
+		let flight = self.flights.get_mut(&id.0).ok_or(HttpError::Invalid)?;
+		match &flight.reply {
+			Some(Ok((_, body))) => {
+				let n = buffer.len().min(body.len() - flight.read);
+				buffer[..n].copy_from_slice(&body[flight.read..flight.read + n]);
+				flight.read += n;
+				Ok(n)
+			}
+			Some(Err(HttpRequestStatus::DeadlineReached)) => Err(HttpError::DeadlineReached),
+			_ => Err(HttpError::IoError),
+		}
+	}
+	fn set_authorized_nodes(&mut self, _: Vec<OpaquePeerId>, _: bool) {}
+}
+
+/// Handles on a test's fake network, offchain storage and pool.
+struct Harness {
+	world: Arc<Mutex<World>>,
+	offchain: Arc<parking_lot::RwLock<sp_core::offchain::testing::OffchainState>>,
+	pool: Arc<parking_lot::RwLock<sp_core::offchain::testing::PoolState>>,
+}
+
+/// A test externality with `validators` snapshot keys, the keystore holding validator
+/// `local`'s (none with `None`), a fake network, a transaction pool and offchain storage.
+fn ocw_ext(validators: u8, local: Option<u8>) -> (sp_io::TestExternalities, Harness) {
+	let mut ext = new_test_ext(validators);
+	let (offchain, state) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let world = Arc::new(Mutex::new(World::default()));
+	state.write().seed = [7; 32];
+	state.write().timestamp = Timestamp::from_unix_millis(1_000_000);
+	let net =
+		Net { inner: offchain.clone(), world: world.clone(), flights: HashMap::new(), next: 0 };
+	ext.register_extension(OffchainWorkerExt::new(net));
+	ext.register_extension(OffchainDbExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	let keystore = MemoryKeystore::new();
+	if let Some(i) = local {
+		let pair = validator_pair(i);
+		let suri = format!("0x{}", hex_seed(0x80 | i));
+		keystore.insert(KEY_TYPE, &suri, pair.public().as_ref()).unwrap();
+	}
+	ext.register_extension(KeystoreExt(Arc::new(keystore)));
+	(ext, Harness { world, offchain: state, pool: pool_state })
+}
+
+fn hex_seed(byte: u8) -> String {
+	format!("{byte:02x}").repeat(32)
+}
+
+impl Harness {
+	/// The calls submitted so far, decoded from the pool.
+	fn submitted(&self) -> Vec<crate::Call<Test>> {
+		self.pool
+			.read()
+			.transactions
+			.iter()
+			.map(|raw| {
+				let xt = Extrinsic::decode(&mut &raw[..]).expect("an extrinsic");
+				assert!(
+					matches!(xt.preamble, sp_runtime::generic::Preamble::General(_)),
+					"a General transaction with the authorized extension"
+				);
+				match xt.function {
+					RuntimeCall::Attestation(call) => call,
+					other => panic!("not an attestation call: {other:?}"),
+				}
+			})
+			.collect()
+	}
+	fn verdicts(&self) -> Vec<ProviderVerdict<AccountId, MaxDevices>> {
+		self.submitted()
+			.into_iter()
+			.filter_map(|c| match c {
+				crate::Call::submit_verdicts { verdicts, .. } => Some(verdicts.into_inner()),
+				_ => None,
+			})
+			.flatten()
+			.collect()
+	}
+	fn requests(&self) -> Vec<(u8, OpenRequest<AccountId>)> {
+		self.world.lock().unwrap().requests.clone()
+	}
+	fn set_mode(&self, seed: u8, mode: Mode) {
+		self.world.lock().unwrap().modes.insert(seed, mode);
+	}
+}
+
+/// Providers `seeds` with devices 0 and 1 each (endpoint 203.0.113.<seed>), committed honestly in
+/// round 0 at block 13 with the small challenge, except for `corrupt` entries of device 0 of the
+/// first provider; their outputs go to the fake network.
+fn commit_for_ocw(h: &Harness, seeds: &[u8], corrupt: &[(u32, usize, i32)]) {
+	Params::<Test>::put(small_params());
+	for seed in seeds {
+		provider(*seed, 0, &[(0, CPU, DeviceState::Free, 0), (1, CPU, DeviceState::Free, 0)]);
+		set_endpoint(*seed, format!("http://203.0.113.{seed}:8844").as_bytes());
+	}
+	run_to(13);
+	for (i, seed) in seeds.iter().enumerate() {
+		let mut devices = Vec::new();
+		for device in 0..2u32 {
+			let bad = if i == 0 && device == 0 { corrupt } else { &[] };
+			let (rows, leaves) = output(0, *seed, device, bad);
+			let root =
+				merkle::root_over::<Blake2Rust>(&leaves, 0, merkle::depth(SMALL_ROWS)).unwrap();
+			devices.push(DeviceCommit {
+				device,
+				share: Share::Full,
+				rows: SMALL_ROWS,
+				root: H256(root),
+			});
+			h.world.lock().unwrap().outputs.insert((*seed, device), (rows, leaves));
+		}
+		assert_ok!(dispatch(signed_commit(*seed, devices)));
+	}
+	let mut world = h.world.lock().unwrap();
+	world.keys = Snapshots::<Test>::get(0).unwrap().iter().map(|(_, k)| k.clone()).collect();
+	world.n = Rounds::<Test>::get(0).unwrap().shape.n;
+}
+
+fn ocw_at(block: u64) {
+	run_to(block);
+	Attestation::offchain_worker(block);
+}
+
+#[test]
+fn honest_rows_pass_in_one_signed_verdict_that_the_chain_accepts() {
+	let (mut ext, h) = ocw_ext(1, Some(0));
+	ext.execute_with(|| {
+		commit_for_ocw(&h, &[1, 2], &[]);
+		ocw_at(13);
+		let requests = h.requests();
+		assert_eq!(requests.len(), 2, "one request per provider, in parallel");
+		for (_, request) in &requests {
+			assert_eq!(request.genesis, Attestation::genesis_hash());
+			assert_eq!(request.validator_index, 0);
+			for (_, rows) in &request.rows {
+				assert_eq!(rows.len(), 16, "s_v = min(rows, max(4, ceil(16 / 1)))");
+			}
+		}
+		let calls = h.submitted();
+		assert_eq!(calls.len(), 1, "one submit_verdicts for both providers");
+		assert!(authorize(&calls[0]).is_ok(), "signed by the snapshot key, accepted");
+		let verdicts = h.verdicts();
+		assert_eq!(verdicts.len(), 2);
+		for v in &verdicts {
+			assert_eq!(v.digest, Commits::<Test>::get(0, &v.provider).unwrap().digest);
+			assert_eq!(v.devices.to_vec(), vec![(0, Verdict::Pass), (1, Verdict::Pass)]);
+		}
+		assert_ok!(dispatch_verdicts(calls[0].clone()));
+		assert!(Votes::<Test>::get((0, account(1), 0)).is_some());
+		// Done: later runs ask nothing and submit nothing.
+		ocw_at(14);
+		assert_eq!(h.requests().len(), 2);
+		assert_eq!(h.submitted().len(), 1);
+	});
+}
+
+#[test]
+fn a_wrong_entry_is_proven_by_a_report_that_verifies_and_the_rest_passes() {
+	let (mut ext, h) = ocw_ext(1, Some(0));
+	ext.execute_with(|| {
+		// Column 7 of every row of provider 1's device 0 is wrong (in range).
+		let corrupt: Vec<(u32, usize, i32)> = (0..SMALL_ROWS).map(|i| (i, 7, 12_345)).collect();
+		commit_for_ocw(&h, &[1], &corrupt);
+		ocw_at(13);
+		let calls = h.submitted();
+		assert_eq!(calls.len(), 2, "a fraud proof and the verdicts");
+		let fraud = calls
+			.iter()
+			.find(|c| matches!(c, crate::Call::report_fraud { .. }))
+			.expect("a report_fraud");
+		let crate::Call::report_fraud { proof, .. } = fraud else { unreachable!() };
+		assert_eq!((proof.provider.clone(), proof.device, proof.column), (account(1), 0, 7));
+		assert!(authorize(fraud).is_ok(), "the proof verifies on-chain");
+		assert_eq!(h.verdicts()[0].devices.to_vec(), vec![(1, Verdict::Pass)]);
+		assert_ok!(dispatch_fraud(fraud.clone()));
+		assert_eq!(events().iter().filter(|e| matches!(e, Event::FraudProven { .. })).count(), 1);
+	});
+}
+
+#[test]
+fn failed_answers_are_retried_once_a_block_with_the_same_rows_then_vetoed_naming_them() {
+	let (mut ext, h) = ocw_ext(1, Some(0));
+	ext.execute_with(|| {
+		// Provider 1 times out, then fails to connect, then answers 500; providers 2..=4 answer
+		// too much, a bad path, 503 every time; provider 5 is honest.
+		commit_for_ocw(&h, &[1, 2, 3, 4, 5], &[]);
+		h.set_mode(1, Mode::Seq(vec![Mode::Timeout, Mode::Io, Mode::Status(500)]));
+		h.set_mode(2, Mode::Oversized);
+		h.set_mode(3, Mode::BadPath);
+		h.set_mode(4, Mode::Status(503));
+		ocw_at(13);
+		Attestation::offchain_worker(13);
+		assert_eq!(h.requests().len(), 5, "one attempt per provider a block");
+		assert_eq!(h.verdicts().len(), 1, "the honest provider's verdict goes out at once");
+		ocw_at(14);
+		assert_eq!(h.verdicts().len(), 1, "nothing final after two attempts");
+		ocw_at(15);
+		let requests = h.requests();
+		assert_eq!(requests.len(), 5 + 4 + 4, "three attempts (http_attempts) for the failing");
+		let calls = h.submitted();
+		assert_eq!(calls.len(), 2);
+		assert!(authorize(&calls[1]).is_ok());
+		let verdicts = h.verdicts();
+		for seed in 1..=4u8 {
+			let asked: Vec<_> = requests.iter().filter(|(s, _)| *s == seed).collect();
+			let first = &asked[0].1.rows;
+			for later in &asked[1..] {
+				for device in &later.1.rows {
+					assert!(first.contains(device), "retries reuse the rows of {seed}");
+				}
+			}
+			let v = verdicts.iter().find(|v| v.provider == account(seed)).unwrap();
+			let last = &asked[2].1.rows;
+			let vetoed: Vec<(u32, Vec<u32>)> = v
+				.devices
+				.iter()
+				.filter_map(|(d, verdict)| match verdict {
+					Verdict::Unavailable { rows } => Some((*d, rows.to_vec())),
+					Verdict::Pass => None,
+				})
+				.collect();
+			assert_eq!(&vetoed, last, "the veto names the drawn rows of {seed}");
+		}
+		// The bad path was on device 0 only: device 1 passed at the first attempt, and only
+		// device 0 was asked again.
+		let v3 = verdicts.iter().find(|v| v.provider == account(3)).unwrap();
+		assert_eq!(v3.devices[1], (1, Verdict::Pass));
+		assert_eq!(requests.iter().rfind(|(s, _)| *s == 3).unwrap().1.rows.len(), 1);
+		assert_ok!(dispatch_verdicts(calls[1].clone()));
+		assert_eq!(RoundVetoes::<Test>::get(0, 0), 7);
+		ocw_at(16);
+		assert_eq!(h.requests().len(), 13, "nothing after the verdicts");
+	});
+}
+
+#[test]
+fn the_drawn_rows_depend_on_the_round_seed_and_the_epoch_material_is_kept() {
+	let (mut ext, h) = ocw_ext(1, Some(0));
+	ext.execute_with(|| {
+		commit_for_ocw(&h, &[1], &[]);
+		h.set_mode(1, Mode::Timeout);
+		ocw_at(13);
+		let record = Rounds::<Test>::get(0).unwrap();
+		let stored = |key: Vec<u8>| h.offchain.read().persistent_storage.get(&key);
+		let epoch: EpochState =
+			Decode::decode(&mut &stored(driver::epoch_key(&record.epoch_seed)).unwrap()[..])
+				.unwrap();
+		let stream_b = ChaCha8::new(&matrix::key_b::<Blake2Rust>(&record.epoch_seed.0));
+		assert_eq!(epoch.next_column, 64);
+		assert_eq!(
+			epoch.br,
+			crucible_primitives::challenge::freivalds::br(&stream_b, record.shape, &epoch.r)
+		);
+		// Another private seed later in the epoch: r and Br are not drawn again.
+		h.offchain.write().seed = [8; 32];
+		ocw_at(14);
+		let again: EpochState =
+			Decode::decode(&mut &stored(driver::epoch_key(&record.epoch_seed)).unwrap()[..])
+				.unwrap();
+		assert_eq!(again, epoch);
+		let work: ProviderWork = Decode::decode(
+			&mut &stored(driver::work_key(&record.round_seed, &account(1))).unwrap()[..],
+		)
+		.unwrap();
+		assert_eq!(work.attempts, 2);
+		// The same round index with another seed (a reorg): new work, new rows.
+		let other = H256::repeat_byte(0x42);
+		Rounds::<Test>::mutate(0, |r| r.as_mut().unwrap().round_seed = other);
+		ocw_at(15);
+		let requests = h.requests();
+		assert_eq!(requests.len(), 3);
+		assert_eq!(requests[2].1.round_seed, other);
+		assert_ne!(requests[2].1.rows, requests[0].1.rows, "a new round seed draws new rows");
+		assert!(stored(driver::work_key(&other, &account(1))).is_some());
+	});
+}
+
+#[test]
+fn a_provider_locked_by_a_running_worker_is_skipped_and_checked_once() {
+	let (mut ext, h) = ocw_ext(1, Some(0));
+	ext.execute_with(|| {
+		commit_for_ocw(&h, &[1], &[]);
+		run_to(13);
+		let record = Rounds::<Test>::get(0).unwrap();
+		let key = driver::lock_key(&record.round_seed, &account(1));
+		{
+			let mut lock =
+				sp_runtime::offchain::storage_lock::StorageLock::<
+					sp_runtime::offchain::storage_lock::BlockAndTime<System>,
+				>::with_block_and_time_deadline(&key, 2, OcwDuration::from_millis(30_000));
+			let _guard = lock.try_lock().expect("free");
+			Attestation::offchain_worker(13);
+			assert!(h.requests().is_empty(), "an overlapping run leaves it alone");
+		}
+		Attestation::offchain_worker(13);
+		Attestation::offchain_worker(13);
+		assert_eq!(h.requests().len(), 1);
+		assert_eq!(h.submitted().len(), 1, "one submission");
+	});
+}
+
+#[test]
+fn without_a_snapshot_key_or_outside_the_check_window_nothing_is_done() {
+	let (mut ext, h) = ocw_ext(2, None);
+	ext.execute_with(|| {
+		commit_for_ocw(&h, &[1], &[]);
+		ocw_at(13);
+		assert!(h.requests().is_empty() && h.submitted().is_empty());
+	});
+	let (mut ext, h) = ocw_ext(1, Some(0));
+	ext.execute_with(|| {
+		commit_for_ocw(&h, &[1], &[]);
+		let close = Rounds::<Test>::get(0).unwrap().close_at;
+		// c − 1: a verdict would be validated at c and refused.
+		ocw_at((close - 1).into());
+		assert!(h.requests().is_empty() && h.submitted().is_empty());
+	});
+}
+
+#[test]
+fn host_names_and_private_addresses_are_not_fetched_with_the_flag_off() {
+	let (mut ext, h) = ocw_ext(1, Some(0));
+	ext.execute_with(|| {
+		ALLOW_PRIVATE.with(|a| *a.borrow_mut() = false);
+		commit_for_ocw(&h, &[1, 2, 3], &[]);
+		set_endpoint(1, b"http://worker.example.com:8844");
+		set_endpoint(2, b"http://10.0.0.5:8844");
+		set_endpoint(3, b"http://93.184.216.3:8844");
+		for block in 13..=15 {
+			ocw_at(block);
+		}
+		let requests = h.requests();
+		assert!(requests.iter().all(|(s, _)| *s == 3), "only the public IP literal is fetched");
+		let verdicts = h.verdicts();
+		for seed in [1u8, 2] {
+			let v = verdicts.iter().find(|v| v.provider == account(seed)).unwrap();
+			assert!(v
+				.devices
+				.iter()
+				.all(|(_, d)| matches!(d, Verdict::Unavailable { rows } if rows.len() == 16)));
+		}
+		let v = verdicts.iter().find(|v| v.provider == account(3)).unwrap();
+		assert!(v.devices.iter().all(|(_, d)| *d == Verdict::Pass));
 	});
 }
